@@ -1,0 +1,33 @@
+//! Generates `include/gonet.h` from the crate's `extern "C"` items with
+//! cbindgen. A copy also goes to OUT_DIR, where the header-drift test finds
+//! what the current source generates.
+
+use std::path::PathBuf;
+
+fn main() {
+    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets this"));
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable");
+    let bindings = cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .generate()
+        .expect("cbindgen can parse the crate");
+
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    std::fs::write(out_dir.join("gonet.h"), &text).expect("OUT_DIR is writable");
+
+    // Rewrite the committed header only when it changed, so that builds do
+    // not touch its timestamp needlessly.
+    let header = crate_dir.join("include").join("gonet.h");
+    if std::fs::read(&header).ok().as_deref() != Some(&text[..]) {
+        std::fs::create_dir_all(header.parent().expect("has a parent"))
+            .expect("include/ can be made");
+        std::fs::write(&header, &text).expect("include/gonet.h is writable");
+    }
+}

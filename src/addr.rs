@@ -1,0 +1,447 @@
+//! Address parsing and name resolution with Go's rules: `SplitHostPort`,
+//! `JoinHostPort`, port parsing, and host lookup through the system resolver.
+
+use crate::error::{Cause, Code};
+use std::ffi::{CStr, CString};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+/// The networks gonet speaks, named as in Go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    Tcp,
+    Tcp4,
+    Tcp6,
+    Unix,
+}
+
+impl Network {
+    pub fn parse(name: &str) -> Result<Network, Cause> {
+        match name {
+            "tcp" => Ok(Network::Tcp),
+            "tcp4" => Ok(Network::Tcp4),
+            "tcp6" => Ok(Network::Tcp6),
+            "unix" => Ok(Network::Unix),
+            _ => Err(Cause::UnknownNetwork(name.to_owned())),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Network::Tcp => "tcp",
+            Network::Tcp4 => "tcp4",
+            Network::Tcp6 => "tcp6",
+            Network::Unix => "unix",
+        }
+    }
+
+    pub fn is_unix(self) -> bool {
+        self == Network::Unix
+    }
+
+    /// Whether an address of this IP family may be used on this network.
+    fn admits(self, ip: &IpAddr) -> bool {
+        match self {
+            Network::Tcp4 => ip.is_ipv4(),
+            Network::Tcp6 => ip.is_ipv6(),
+            Network::Tcp => true,
+            Network::Unix => false,
+        }
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An endpoint as Go prints it: `127.0.0.1:80`, `[::1]:80`, a Unix path, or
+/// `@name` for a Linux abstract socket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Addr {
+    Inet(SocketAddr),
+    Unix(Box<str>),
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Addr::Inet(SocketAddr::V4(a)) => write!(f, "{}:{}", a.ip(), a.port()),
+            Addr::Inet(SocketAddr::V6(a)) => {
+                // Go prints IPv4-mapped addresses (seen on dual-stack sockets)
+                // in dotted form.
+                if let Some(v4) = a.ip().to_ipv4_mapped() {
+                    return write!(f, "{}:{}", v4, a.port());
+                }
+                match zone_name(a.scope_id()) {
+                    Some(zone) => write!(f, "[{}%{}]:{}", a.ip(), zone, a.port()),
+                    None => write!(f, "[{}]:{}", a.ip(), a.port()),
+                }
+            }
+            Addr::Unix(path) => f.write_str(path),
+        }
+    }
+}
+
+fn zone_name(scope_id: u32) -> Option<String> {
+    if scope_id == 0 {
+        return None;
+    }
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: buf has room for IF_NAMESIZE bytes, as if_indextoname requires.
+    let p = unsafe { libc::if_indextoname(scope_id, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return Some(scope_id.to_string());
+    }
+    // SAFETY: on success the name is NUL-terminated inside buf.
+    Some(
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned(),
+    )
+}
+
+const MISSING_PORT: &str = "missing port in address";
+const TOO_MANY_COLONS: &str = "too many colons in address";
+
+/// Go's `net.SplitHostPort`, rule for rule.
+pub fn split_host_port(hostport: &str) -> Result<(&str, &str), Cause> {
+    let err = |why: &'static str| Err(Cause::addr(why, hostport));
+    let Some(i) = hostport.rfind(':') else {
+        return err(MISSING_PORT);
+    };
+    let (host, j, k);
+    if hostport.starts_with('[') {
+        let Some(end) = hostport.find(']') else {
+            return err("missing ']' in address");
+        };
+        if end + 1 == hostport.len() {
+            return err(MISSING_PORT);
+        } else if end + 1 != i {
+            if hostport.as_bytes()[end + 1] == b':' {
+                return err(TOO_MANY_COLONS);
+            }
+            return err(MISSING_PORT);
+        }
+        host = &hostport[1..end];
+        j = 1;
+        k = end + 1;
+    } else {
+        host = &hostport[..i];
+        if host.contains(':') {
+            return err(TOO_MANY_COLONS);
+        }
+        j = 0;
+        k = 0;
+    }
+    if hostport[j..].contains('[') {
+        return err("unexpected '[' in address");
+    }
+    if hostport[k..].contains(']') {
+        return err("unexpected ']' in address");
+    }
+    Ok((host, &hostport[i + 1..]))
+}
+
+/// Go's `net.JoinHostPort`.
+pub fn join_host_port(host: &str, port: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Go's `parsePort`: a decimal port, saturating on overflow, or `None` when
+/// the text is a service name that needs a lookup.
+fn parse_port(service: &str) -> Option<i64> {
+    const CUTOFF: i64 = 1 << 30;
+    let (neg, digits) = match service.as_bytes().first() {
+        Some(b'+') => (false, &service[1..]),
+        Some(b'-') => (true, &service[1..]),
+        _ => (false, service),
+    };
+    let mut n: i64 = 0;
+    for d in digits.bytes() {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = (n * 10 + i64::from(d - b'0')).min(CUTOFF);
+    }
+    Some(if neg { -n } else { n })
+}
+
+/// Go's `LookupPort`: a number, or a service name looked up in the system's
+/// services database.
+pub fn lookup_port(network: Network, service: &str) -> Result<u16, Cause> {
+    let port = match parse_port(service) {
+        Some(p) => p,
+        None => lookup_service(network, service)?,
+    };
+    u16::try_from(port).map_err(|_| Cause::addr("invalid port", service))
+}
+
+fn lookup_service(network: Network, service: &str) -> Result<i64, Cause> {
+    let unknown = || Cause::Lookup {
+        name: format!("{}/{}", network.name(), service),
+        err: "unknown port".to_owned(),
+        code: Code::Addr,
+    };
+    let c_service = CString::new(service).map_err(|_| unknown())?;
+    let hints = libc::addrinfo {
+        ai_flags: libc::AI_PASSIVE,
+        ai_family: libc::AF_INET,
+        ai_socktype: libc::SOCK_STREAM,
+        ..zeroed_addrinfo()
+    };
+    let list = AddrInfoList::get(None, &c_service, &hints).map_err(|_| unknown())?;
+    list.iter()
+        .next()
+        .map(|a| i64::from(a.port()))
+        .ok_or_else(unknown)
+}
+
+fn zeroed_addrinfo() -> libc::addrinfo {
+    // SAFETY: addrinfo is a plain C struct for which all-zero bytes (null
+    // pointers, zero integers) is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// Owns a list from `getaddrinfo` and frees it on drop.
+struct AddrInfoList(*mut libc::addrinfo);
+
+impl AddrInfoList {
+    /// Returns the list, or the resolver's `EAI_*` code.
+    fn get(
+        node: Option<&CStr>,
+        service: &CStr,
+        hints: &libc::addrinfo,
+    ) -> Result<AddrInfoList, i32> {
+        let mut res = std::ptr::null_mut();
+        let node_ptr = node.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: the strings are NUL-terminated, hints is a valid addrinfo,
+        // and res receives a list that we free in Drop.
+        let rc = unsafe { libc::getaddrinfo(node_ptr, service.as_ptr(), hints, &mut res) };
+        if rc != 0 {
+            return Err(rc);
+        }
+        Ok(AddrInfoList(res))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        let mut cur = self.0;
+        std::iter::from_fn(move || {
+            while !cur.is_null() {
+                // SAFETY: cur is a node of the list that getaddrinfo returned
+                // and that lives until self is dropped.
+                let ai = unsafe { &*cur };
+                cur = ai.ai_next;
+                // SAFETY: ai_addr points to ai_addrlen bytes of a sockaddr of
+                // family ai_family.
+                if let Some(a) = unsafe { sockaddr_to_inet(ai.ai_addr, ai.ai_addrlen) } {
+                    return Some(a);
+                }
+            }
+            None
+        })
+    }
+}
+
+impl Drop for AddrInfoList {
+    fn drop(&mut self) {
+        // SAFETY: self.0 came from a successful getaddrinfo and is freed once.
+        unsafe { libc::freeaddrinfo(self.0) }
+    }
+}
+
+/// # Safety
+/// `sa` must point to `len` readable bytes of a socket address.
+pub unsafe fn sockaddr_to_inet(
+    sa: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> Option<SocketAddr> {
+    if sa.is_null() {
+        return None;
+    }
+    // SAFETY: the caller promises sa is readable; the family decides the
+    // concrete type and its size is checked against len.
+    unsafe {
+        match i32::from((*sa).sa_family) {
+            libc::AF_INET if len as usize >= std::mem::size_of::<libc::sockaddr_in>() => {
+                let sin = &*(sa as *const libc::sockaddr_in);
+                let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+                Some(SocketAddr::V4(SocketAddrV4::new(
+                    ip,
+                    u16::from_be(sin.sin_port),
+                )))
+            }
+            libc::AF_INET6 if len as usize >= std::mem::size_of::<libc::sockaddr_in6>() => {
+                let sin6 = &*(sa as *const libc::sockaddr_in6);
+                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+                Some(SocketAddr::V6(SocketAddrV6::new(
+                    ip,
+                    u16::from_be(sin6.sin6_port),
+                    sin6.sin6_flowinfo,
+                    sin6.sin6_scope_id,
+                )))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Parses an IP literal, with an optional `%zone` on IPv6 as Go allows.
+fn parse_ip(host: &str) -> Option<(IpAddr, u32)> {
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return Some((IpAddr::V4(ip), 0));
+    }
+    let (ip, zone) = match host.split_once('%') {
+        Some((ip, zone)) => (ip, Some(zone)),
+        None => (host, None),
+    };
+    let ip: Ipv6Addr = ip.parse().ok()?;
+    let scope = match zone {
+        None => 0,
+        Some(z) => z.parse::<u32>().ok().or_else(|| {
+            let c = CString::new(z).ok()?;
+            // SAFETY: c is a NUL-terminated interface name.
+            let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
+            (idx != 0).then_some(idx)
+        })?,
+    };
+    Some((IpAddr::V6(ip), scope))
+}
+
+/// Looks a host name up with the system resolver (getaddrinfo), keeping the
+/// resolver's order. Fails as Go does: `lookup NAME: no such host`.
+pub fn lookup_host(host: &str) -> Result<Vec<IpAddr>, Cause> {
+    let lookup_err = |err: String, code: Code| Cause::Lookup {
+        name: host.to_owned(),
+        err,
+        code,
+    };
+    let c_host =
+        CString::new(host).map_err(|_| lookup_err("no such host".to_owned(), Code::NoHost))?;
+    let hints = libc::addrinfo {
+        ai_family: libc::AF_UNSPEC,
+        ai_socktype: libc::SOCK_STREAM,
+        ..zeroed_addrinfo()
+    };
+    let list = AddrInfoList::get(Some(&c_host), c"0", &hints).map_err(|rc| match rc {
+        libc::EAI_NONAME | libc::EAI_NODATA | libc::EAI_FAMILY => {
+            lookup_err("no such host".to_owned(), Code::NoHost)
+        }
+        libc::EAI_SYSTEM => lookup_err(errno_now(), Code::System),
+        other => {
+            // SAFETY: gai_strerror returns a static NUL-terminated string.
+            let text = unsafe { CStr::from_ptr(libc::gai_strerror(other)) };
+            lookup_err(text.to_string_lossy().to_lowercase(), Code::NoHost)
+        }
+    })?;
+    let mut ips: Vec<IpAddr> = Vec::new();
+    for sa in list.iter() {
+        if !ips.contains(&sa.ip()) {
+            ips.push(sa.ip());
+        }
+    }
+    if ips.is_empty() {
+        return Err(lookup_err("no such host".to_owned(), Code::NoHost));
+    }
+    Ok(ips)
+}
+
+fn errno_now() -> String {
+    crate::error::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+/// Whether an address is for listening or for dialing; they differ in how
+/// an empty host and multiple results are treated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Dial,
+    Listen,
+}
+
+/// What an address text resolves to.
+pub enum Resolved {
+    /// Candidate IP endpoints, in the order they should be tried.
+    Inet(Vec<SocketAddr>),
+    /// Listen on every address of the host: dual-stack where possible.
+    Wildcard(u16),
+    /// A Unix socket path, or `@name` for a Linux abstract socket.
+    Unix(String),
+}
+
+/// Resolves `address` for `network` as Go's `resolveAddrList` does.
+pub fn resolve(network: Network, address: &str, purpose: Purpose) -> Result<Resolved, Cause> {
+    if network.is_unix() {
+        if address.is_empty() && purpose == Purpose::Dial {
+            return Err(Cause::MissingAddress);
+        }
+        return Ok(Resolved::Unix(address.to_owned()));
+    }
+    let (host, service) = split_host_port(address)?;
+    let port = lookup_port(network, service)?;
+    let ips: Vec<(IpAddr, u32)> = if host.is_empty() {
+        Vec::new()
+    } else if let Some(ip) = parse_ip(host) {
+        vec![ip]
+    } else {
+        lookup_host(host)?.into_iter().map(|ip| (ip, 0)).collect()
+    };
+    let wildcard = ips.is_empty() || ips.iter().all(|(ip, _)| ip.is_unspecified());
+    if purpose == Purpose::Listen && wildcard && network == Network::Tcp {
+        return Ok(Resolved::Wildcard(port));
+    }
+    let ips = if ips.is_empty() {
+        // An empty host: listen on, or dial, the unspecified address of the
+        // network's family; dialing it reaches the local system.
+        vec![match network {
+            Network::Tcp6 => (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+            _ => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        }]
+    } else {
+        ips
+    };
+    let mut addrs: Vec<SocketAddr> = ips
+        .into_iter()
+        .filter(|(ip, _)| network.admits(ip))
+        .map(|(ip, scope)| match ip {
+            IpAddr::V4(v4) => SocketAddr::V4(SocketAddrV4::new(v4, port)),
+            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope)),
+        })
+        .collect();
+    if addrs.is_empty() {
+        return Err(Cause::addr("no suitable address found", host));
+    }
+    if purpose == Purpose::Listen {
+        // Go listens on the first IPv4 address of a name, else the first.
+        let pick = addrs.iter().position(SocketAddr::is_ipv4).unwrap_or(0);
+        addrs = vec![addrs[pick]];
+    }
+    Ok(Resolved::Inet(addrs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_port_saturates_like_go() {
+        assert_eq!(parse_port("80"), Some(80));
+        assert_eq!(parse_port(""), Some(0));
+        assert_eq!(parse_port("+80"), Some(80));
+        assert_eq!(parse_port("-1"), Some(-1));
+        assert_eq!(parse_port("99999999999999999999"), Some(1 << 30));
+        assert_eq!(parse_port("http"), None);
+    }
+
+    #[test]
+    fn mapped_addresses_print_dotted() {
+        let a: SocketAddr = "[::ffff:127.0.0.1]:80".parse().unwrap();
+        assert_eq!(Addr::Inet(a).to_string(), "127.0.0.1:80");
+        let b: SocketAddr = "[::1]:80".parse().unwrap();
+        assert_eq!(Addr::Inet(b).to_string(), "[::1]:80");
+    }
+}

@@ -1,0 +1,275 @@
+//! Errors: one enum of codes for C, and messages built the way Go's `net`
+//! package builds them (`dial tcp 127.0.0.1:1: connect: connection refused`).
+
+use std::fmt;
+
+/// Invalid argument: a NULL pointer, a string that is not UTF-8, a handle of
+/// the wrong kind (reading from a listener), a length over `isize::MAX`.
+pub const NET_EINVAL: i64 = -1;
+/// Use of closed network connection: the handle was closed or never issued.
+pub const NET_ECLOSED: i64 = -2;
+/// I/O timeout: a deadline passed or a dial timed out.
+pub const NET_ETIMEOUT: i64 = -3;
+/// Bad address or unknown network: missing or bad port, bad syntax, an
+/// unknown network name.
+pub const NET_EADDR: i64 = -4;
+/// The host name could not be resolved (no such host).
+pub const NET_ENOHOST: i64 = -5;
+/// Connection refused.
+pub const NET_EREFUSED: i64 = -6;
+/// Connection reset by peer.
+pub const NET_ERESET: i64 = -7;
+/// Broken pipe: the peer is gone.
+pub const NET_EPIPE: i64 = -8;
+/// Address already in use.
+pub const NET_EADDRINUSE: i64 = -9;
+/// Network or host unreachable.
+pub const NET_EUNREACH: i64 = -10;
+/// Message too long (datagrams).
+pub const NET_EMSGSIZE: i64 = -11;
+/// Internal error: a bug in gonet, caught before it reached the caller.
+pub const NET_EINTERNAL: i64 = -12;
+/// Any other operating-system error.
+pub const NET_ESYSTEM: i64 = -13;
+
+/// The class of a failure; each maps to one `NET_E*` code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Inval,
+    Closed,
+    Timeout,
+    Addr,
+    NoHost,
+    Refused,
+    Reset,
+    Pipe,
+    AddrInUse,
+    Unreach,
+    MsgSize,
+    Internal,
+    System,
+}
+
+impl Code {
+    pub fn value(self) -> i64 {
+        match self {
+            Code::Inval => NET_EINVAL,
+            Code::Closed => NET_ECLOSED,
+            Code::Timeout => NET_ETIMEOUT,
+            Code::Addr => NET_EADDR,
+            Code::NoHost => NET_ENOHOST,
+            Code::Refused => NET_EREFUSED,
+            Code::Reset => NET_ERESET,
+            Code::Pipe => NET_EPIPE,
+            Code::AddrInUse => NET_EADDRINUSE,
+            Code::Unreach => NET_EUNREACH,
+            Code::MsgSize => NET_EMSGSIZE,
+            Code::Internal => NET_EINTERNAL,
+            Code::System => NET_ESYSTEM,
+        }
+    }
+
+    fn from_errno(errno: i32) -> Code {
+        match errno {
+            libc::ECONNREFUSED => Code::Refused,
+            libc::ECONNRESET | libc::ECONNABORTED => Code::Reset,
+            libc::EPIPE => Code::Pipe,
+            libc::EADDRINUSE => Code::AddrInUse,
+            libc::EADDRNOTAVAIL => Code::Addr,
+            libc::ENETUNREACH | libc::EHOSTUNREACH | libc::ENETDOWN | libc::EHOSTDOWN => {
+                Code::Unreach
+            }
+            libc::EMSGSIZE => Code::MsgSize,
+            // Go reports ETIMEDOUT (keep-alive or connect timing out) as a timeout too.
+            libc::ETIMEDOUT => Code::Timeout,
+            libc::EINVAL => Code::Inval,
+            _ => Code::System,
+        }
+    }
+}
+
+/// A static description of a code, for `net_strerror`.
+pub fn describe(code: i64) -> &'static std::ffi::CStr {
+    match code {
+        0 => c"success",
+        NET_EINVAL => c"invalid argument",
+        NET_ECLOSED => c"use of closed network connection",
+        NET_ETIMEOUT => c"i/o timeout",
+        NET_EADDR => c"bad address or unknown network",
+        NET_ENOHOST => c"no such host",
+        NET_EREFUSED => c"connection refused",
+        NET_ERESET => c"connection reset by peer",
+        NET_EPIPE => c"broken pipe",
+        NET_EADDRINUSE => c"address already in use",
+        NET_EUNREACH => c"network or host unreachable",
+        NET_EMSGSIZE => c"message too long",
+        NET_EINTERNAL => c"internal error",
+        NET_ESYSTEM => c"operating system error",
+        _ => c"unknown error code",
+    }
+}
+
+/// The innermost cause of a failure, printed as Go prints it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Cause {
+    /// A failed system call, as Go's `os.SyscallError`: `connect: connection refused`.
+    #[error("{syscall}: {}", errno_text(*.errno))]
+    Syscall { syscall: &'static str, errno: i32 },
+    #[error("use of closed network connection")]
+    Closed,
+    #[error("i/o timeout")]
+    Timeout,
+    /// Go's `AddrError`: `address 127.0.0.1: missing port in address`.
+    #[error("address {addr}: {err}")]
+    Addr { err: &'static str, addr: String },
+    #[error("missing address")]
+    MissingAddress,
+    /// Go's `UnknownNetworkError`.
+    #[error("unknown network {0}")]
+    UnknownNetwork(String),
+    /// Go's `DNSError`: `lookup nosuchhost.invalid: no such host`.
+    #[error("lookup {name}: {err}")]
+    Lookup {
+        name: String,
+        err: String,
+        code: Code,
+    },
+    /// A misuse of the API that Go's type system would have rejected.
+    #[error("{0}")]
+    Invalid(String),
+    /// A bug in gonet caught at the C boundary (a panic).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Cause {
+    pub fn code(&self) -> Code {
+        match self {
+            Cause::Syscall { errno, .. } => Code::from_errno(*errno),
+            Cause::Closed => Code::Closed,
+            Cause::Timeout => Code::Timeout,
+            Cause::Addr { .. } | Cause::MissingAddress | Cause::UnknownNetwork(_) => Code::Addr,
+            Cause::Lookup { code, .. } => *code,
+            Cause::Invalid(_) => Code::Inval,
+            Cause::Internal(_) => Code::Internal,
+        }
+    }
+
+    pub fn syscall(syscall: &'static str, errno: i32) -> Cause {
+        Cause::Syscall { syscall, errno }
+    }
+
+    pub fn addr(err: &'static str, addr: &str) -> Cause {
+        Cause::Addr {
+            err,
+            addr: addr.to_owned(),
+        }
+    }
+}
+
+/// Go's `OpError`: the operation, the network, the addresses involved, and
+/// the cause.
+#[derive(Debug, Clone)]
+pub struct OpError {
+    pub op: &'static str,
+    pub net: String,
+    pub source: Option<String>,
+    pub addr: Option<String>,
+    pub cause: Cause,
+}
+
+/// What every gonet failure carries: an `OpError`, boxed so that results
+/// stay small on the success path.
+#[derive(Debug, Clone)]
+pub struct NetError(Box<OpError>);
+
+impl From<OpError> for NetError {
+    fn from(e: OpError) -> NetError {
+        NetError(Box::new(e))
+    }
+}
+
+impl std::ops::Deref for NetError {
+    type Target = OpError;
+    fn deref(&self) -> &OpError {
+        &self.0
+    }
+}
+
+impl NetError {
+    pub fn new(op: &'static str, net: &str, cause: Cause) -> NetError {
+        OpError {
+            op,
+            net: net.to_owned(),
+            source: None,
+            addr: None,
+            cause,
+        }
+        .into()
+    }
+
+    /// A bad argument passed to `op`: not a network failure.
+    pub fn invalid(op: &'static str, message: impl Into<String>) -> NetError {
+        NetError::new(op, "", Cause::Invalid(message.into()))
+    }
+
+    pub fn with_addr(mut self, addr: impl fmt::Display) -> NetError {
+        self.0.addr = Some(addr.to_string());
+        self
+    }
+
+    pub fn with_source(mut self, source: Option<String>) -> NetError {
+        self.0.source = source;
+        self
+    }
+
+    pub fn code(&self) -> i64 {
+        self.cause.code().value()
+    }
+}
+
+impl fmt::Display for NetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for OpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.op)?;
+        if !self.net.is_empty() {
+            write!(f, " {}", self.net)?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, " {source}")?;
+        }
+        if let Some(addr) = &self.addr {
+            let sep = if self.source.is_some() { "->" } else { " " };
+            write!(f, "{sep}{addr}")?;
+        }
+        write!(f, ": {}", self.cause)
+    }
+}
+
+impl std::error::Error for NetError {}
+
+pub type Result<T> = std::result::Result<T, NetError>;
+
+/// The operating system's text for an errno, lower-cased at the start as
+/// Go's own errno table has it ("connection refused").
+pub fn errno_text(errno: i32) -> String {
+    let mut buf = [0 as libc::c_char; 128];
+    // SAFETY: buf is writable for its whole length; the XSI strerror_r that
+    // libc binds NUL-terminates within it on success.
+    let rc = unsafe { libc::strerror_r(errno, buf.as_mut_ptr(), buf.len()) };
+    if rc != 0 {
+        return format!("errno {errno}");
+    }
+    // SAFETY: strerror_r succeeded, so buf holds a NUL-terminated string.
+    let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_string_lossy();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) if !text.starts_with("I/O") => first.to_lowercase().chain(chars).collect(),
+        _ => text.into_owned(),
+    }
+}

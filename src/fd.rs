@@ -1,0 +1,262 @@
+//! A network descriptor with Go's semantics: full writes serialised among
+//! threads, deadlines, and a close that wakes every blocked thread.
+//!
+//! The socket is owned by the `NetFd`, which the handle table shares through
+//! an `Arc`. `close` only marks it closed and wakes its waiters; the
+//! descriptor is released when the last in-flight call lets go of the `Arc`,
+//! so a thread inside a system call never sees its descriptor number handed
+//! to a newer socket.
+
+use crate::addr::{Addr, Network};
+use crate::error::{Cause, NetError, OpError, Result};
+use crate::poll::{self, NO_DEADLINE, WaitList};
+use crate::sys::{self, now_ns};
+use socket2::Socket;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Conn,
+    Listener,
+}
+
+/// Which deadlines a call sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Read,
+    Write,
+    Both,
+}
+
+pub struct NetFd {
+    sock: Socket,
+    pub net: Network,
+    pub role: Role,
+    pub laddr: Option<Addr>,
+    pub raddr: Option<Addr>,
+    closed: AtomicBool,
+    read_deadline: AtomicI64,
+    write_deadline: AtomicI64,
+    /// Held for a whole read, as Go's `fd.readLock`, so concurrent reads
+    /// each get a contiguous piece of the stream.
+    read_lock: Mutex<()>,
+    /// Held for a whole write, so writes from several threads never
+    /// interleave.
+    write_lock: Mutex<()>,
+    waiters: WaitList,
+    /// The socket file a Unix listener created, removed on close as Go does.
+    unlink_on_close: Option<Box<str>>,
+}
+
+impl NetFd {
+    pub fn new(
+        sock: Socket,
+        net: Network,
+        role: Role,
+        laddr: Option<Addr>,
+        raddr: Option<Addr>,
+    ) -> NetFd {
+        NetFd {
+            sock,
+            net,
+            role,
+            laddr,
+            raddr,
+            closed: AtomicBool::new(false),
+            read_deadline: AtomicI64::new(NO_DEADLINE),
+            write_deadline: AtomicI64::new(NO_DEADLINE),
+            read_lock: Mutex::new(()),
+            write_lock: Mutex::new(()),
+            waiters: WaitList::default(),
+            unlink_on_close: None,
+        }
+    }
+
+    pub fn unlink_on_close(mut self, path: Option<String>) -> NetFd {
+        self.unlink_on_close = path.map(String::into_boxed_str);
+        self
+    }
+
+    pub fn socket(&self) -> &Socket {
+        &self.sock
+    }
+
+    fn raw(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+
+    /// The error Go's `OpError` would give for `op` on this descriptor:
+    /// connections name both ends, listeners their own address.
+    pub fn error(&self, op: &'static str, cause: Cause) -> NetError {
+        let addr_text = |a: &Option<Addr>| a.as_ref().map(Addr::to_string);
+        let (source, addr) = match self.role {
+            Role::Conn => (addr_text(&self.laddr), addr_text(&self.raddr)),
+            Role::Listener => (None, addr_text(&self.laddr)),
+        };
+        NetError::from(OpError {
+            op,
+            net: self.net.name().to_owned(),
+            source,
+            addr,
+            cause,
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn deadline(&self, dir: Direction) -> i64 {
+        match dir {
+            Direction::Read => self.read_deadline.load(Ordering::Acquire),
+            _ => self.write_deadline.load(Ordering::Acquire),
+        }
+    }
+
+    /// Go's `prepareRead`/`prepareWrite`: closed first, then the deadline,
+    /// which fails the call even when data is ready.
+    fn check(&self, op: &'static str, dir: Direction) -> Result<()> {
+        if self.is_closed() {
+            return Err(self.error(op, Cause::Closed));
+        }
+        let deadline = self.deadline(dir);
+        if deadline != NO_DEADLINE && deadline <= now_ns() {
+            return Err(self.error(op, Cause::Timeout));
+        }
+        Ok(())
+    }
+
+    fn wait(&self, op: &'static str, events: libc::c_short, dir: Direction) -> Result<()> {
+        poll::wait(
+            self.raw(),
+            events,
+            self.deadline(dir),
+            &self.waiters,
+            || self.check(op, dir).is_ok(),
+        )
+        .map_err(|e| self.error(op, Cause::syscall("poll", e)))
+    }
+
+    /// Reads at most `buf.len()` bytes: at least one, or 0 at end of stream.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        const OP: &str = "read";
+        let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            self.check(OP, Direction::Read)?;
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            match sys::recv(self.raw(), buf) {
+                Ok(n) => return Ok(n),
+                Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
+                Err(libc::EINTR) => {}
+                Err(e) => return Err(self.error(OP, Cause::syscall(OP, e))),
+            }
+        }
+    }
+
+    /// Writes all of `buf` or fails; concurrent writers never interleave.
+    pub fn write(&self, buf: &[u8]) -> Result<usize> {
+        const OP: &str = "write";
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut done = 0;
+        loop {
+            self.check(OP, Direction::Write)?;
+            if done == buf.len() {
+                return Ok(done);
+            }
+            match sys::send(self.raw(), &buf[done..]) {
+                Ok(n) => done += n,
+                Err(libc::EAGAIN) => self.wait(OP, libc::POLLOUT, Direction::Write)?,
+                Err(libc::EINTR) => {}
+                Err(e) => return Err(self.error(OP, Cause::syscall(OP, e))),
+            }
+        }
+    }
+
+    /// Accepts one connection; the read deadline bounds the wait, as Go's
+    /// `SetDeadline` on a listener does.
+    pub fn accept(&self) -> Result<NetFd> {
+        const OP: &str = "accept";
+        let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            self.check(OP, Direction::Read)?;
+            match sys::accept(self.raw()) {
+                Ok((fd, peer)) => return Ok(self.accepted(fd, &peer)),
+                Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
+                // A connection that died in the queue is not the listener's
+                // failure: Go retries these too.
+                Err(libc::EINTR | libc::ECONNABORTED) => {}
+                Err(e) => return Err(self.error(OP, Cause::syscall(OP, e))),
+            }
+        }
+    }
+
+    fn accepted(&self, fd: RawFd, peer: &socket2::SockAddr) -> NetFd {
+        // SAFETY: accept4 just returned fd, which nothing else owns.
+        let sock = unsafe { <Socket as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
+        if !self.net.is_unix() {
+            crate::dial::apply_tcp_defaults(&sock);
+        }
+        NetFd::new(sock, self.net, Role::Conn, laddr, Some(to_addr(peer)))
+    }
+
+    /// Marks the descriptor closed and wakes every thread blocked on it.
+    /// The socket itself is closed when the last user drops its reference.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.waiters.wake_all();
+        if let Some(path) = &self.unlink_on_close {
+            let _ = std::fs::remove_file(&**path);
+        }
+    }
+
+    /// Sets an absolute deadline (monotonic ns; `NO_DEADLINE` clears it) and
+    /// wakes blocked threads so that they see it at once.
+    pub fn set_deadline(&self, dir: Direction, deadline: i64) {
+        if dir != Direction::Write {
+            self.read_deadline.store(deadline, Ordering::Release);
+        }
+        if dir != Direction::Read {
+            self.write_deadline.store(deadline, Ordering::Release);
+        }
+        self.waiters.wake_all();
+    }
+
+    /// Half-closes the connection: `Shutdown::Read` or `Shutdown::Write`.
+    pub fn shutdown(&self, how: std::net::Shutdown) -> Result<()> {
+        let op = match how {
+            std::net::Shutdown::Read => "close_read",
+            _ => "close_write",
+        };
+        if self.is_closed() {
+            return Err(self.error(op, Cause::Closed));
+        }
+        self.sock
+            .shutdown(how)
+            .map_err(|e| self.error(op, Cause::syscall("shutdown", os_errno(&e))))
+    }
+}
+
+pub fn os_errno(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// The text form of a socket address: IP endpoints as Go prints them,
+/// Unix paths as given, abstract names with a leading `@`.
+pub fn to_addr(sa: &socket2::SockAddr) -> Addr {
+    if let Some(inet) = sa.as_socket() {
+        return Addr::Inet(inet);
+    }
+    if let Some(name) = sa.as_abstract_namespace() {
+        return Addr::Unix(format!("@{}", String::from_utf8_lossy(name)).into());
+    }
+    let path = sa
+        .as_pathname()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Addr::Unix(path.into())
+}

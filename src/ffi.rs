@@ -1,0 +1,417 @@
+//! The C ABI. Every exported function runs inside one panic boundary
+//! (`call`), returns `int64_t` (0 or a positive result on success, a
+//! negative `NET_E*` code on failure) and leaves the failure's message for
+//! `net_last_error` on the calling thread.
+//!
+//! Threads: every function may be called from any thread, and any handle may
+//! be used by several threads at once. Writes on one connection never
+//! interleave; reads each take a contiguous piece of the stream; `net_close`
+//! from any thread wakes the others blocked on that handle.
+
+use crate::dial;
+use crate::error::{Cause, NET_EINTERNAL, NetError, Result, describe};
+use crate::fd::{Direction, NetFd, Role};
+use crate::handle;
+use crate::poll::NO_DEADLINE;
+use crate::sys::now_ns;
+use std::cell::RefCell;
+use std::ffi::{CStr, CString, c_char, c_int, c_void};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(err: &NetError) {
+    let text = err.to_string().replace('\0', " ");
+    let text = CString::new(text).unwrap_or_default();
+    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = text);
+}
+
+/// The panic boundary: runs `f`, turns its error into a code and a message,
+/// and a panic into `NET_EINTERNAL`, so that nothing unwinds into C.
+pub(crate) fn call(op: &'static str, f: impl FnOnce() -> Result<i64>) -> i64 {
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(err)) => {
+            set_last_error(&err);
+            err.code()
+        }
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned());
+            set_last_error(&NetError::new(op, "", Cause::Internal(what)));
+            NET_EINTERNAL
+        }
+    }
+}
+
+/// Reads a C string argument: NULL and non-UTF-8 are `NET_EINVAL`.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string.
+unsafe fn arg_str<'a>(op: &'static str, what: &str, ptr: *const c_char) -> Result<&'a str> {
+    if ptr.is_null() {
+        return Err(NetError::invalid(op, format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL, and the caller promises NUL termination.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_str()
+        .map_err(|_| NetError::invalid(op, format!("{what} is not valid UTF-8")))
+}
+
+fn check_len(op: &'static str, ptr_is_null: bool, len: usize) -> Result<()> {
+    if len > isize::MAX as usize {
+        return Err(NetError::invalid(op, format!("length {len} is too large")));
+    }
+    if ptr_is_null && len > 0 {
+        return Err(NetError::invalid(op, "buffer is NULL"));
+    }
+    Ok(())
+}
+
+/// The open descriptor behind `h`; `NET_ECLOSED` when there is none.
+fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+    handle::get(h).ok_or_else(|| NetError::new(op, "", Cause::Closed))
+}
+
+fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<NetFd>> {
+    let fd = lookup(op, h)?;
+    if fd.role != role {
+        let what = match fd.role {
+            Role::Conn => "a connection, not a listener",
+            Role::Listener => "a listener, not a connection",
+        };
+        return Err(fd.error(op, Cause::Invalid(format!("handle {h} is {what}"))));
+    }
+    Ok(fd)
+}
+
+fn deadline_from_timeout(timeout_ms: i64) -> i64 {
+    if timeout_ms < 0 {
+        return NO_DEADLINE;
+    }
+    now_ns()
+        .saturating_add(timeout_ms.saturating_mul(1_000_000))
+        .min(NO_DEADLINE - 1)
+}
+
+fn as_count(n: usize) -> i64 {
+    n as i64
+}
+
+/// The version of the library, such as `"0.1.0"`.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A static, NUL-terminated description of a `NET_E*` code (or 0).
+#[unsafe(no_mangle)]
+pub extern "C" fn net_strerror(code: i64) -> *const c_char {
+    describe(code).as_ptr()
+}
+
+/// The message of the last failure on the calling thread, in Go's words
+/// (`dial tcp 127.0.0.1:1: connect: connection refused`), or `""` if there
+/// was none. The text stays valid until the next failing gonet call on the
+/// same thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_last_error() -> *const c_char {
+    LAST_ERROR
+        .try_with(|slot| slot.borrow().as_ptr())
+        .unwrap_or(c"".as_ptr())
+}
+
+/// Connects to `address` on `network` (`"tcp"`, `"tcp4"`, `"tcp6"` or
+/// `"unix"`) and returns a connection handle. Host names are resolved and
+/// every address is tried in turn. Blocks until connected or failed.
+///
+/// # Safety
+/// `network` and `address` are NULL or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_dial(network: *const c_char, address: *const c_char) -> i64 {
+    // SAFETY: the caller's promise is passed on.
+    unsafe { net_dial_timeout(network, address, 0) }
+}
+
+/// As `net_dial`, but the whole dial, across every address tried, takes at
+/// most `timeout_ms` milliseconds (`NET_ETIMEOUT` after that). A timeout of
+/// 0 or less means none.
+///
+/// # Safety
+/// `network` and `address` are NULL or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_dial_timeout(
+    network: *const c_char,
+    address: *const c_char,
+    timeout_ms: i64,
+) -> i64 {
+    const OP: &str = "dial";
+    call(OP, || {
+        // SAFETY: the caller promises valid strings or NULL.
+        let (network, address) = unsafe {
+            (
+                arg_str(OP, "network", network)?,
+                arg_str(OP, "address", address)?,
+            )
+        };
+        let deadline = if timeout_ms > 0 {
+            deadline_from_timeout(timeout_ms)
+        } else {
+            NO_DEADLINE
+        };
+        dial::dial(network, address, deadline).map(handle::insert)
+    })
+}
+
+/// Listens on `address` (`"127.0.0.1:8088"`, `":8088"` for every address,
+/// port 0 for an ephemeral port, a path or `@name` for `"unix"`) and returns
+/// a listener handle. TCP listeners set SO_REUSEADDR; a Unix listener removes
+/// its socket file when closed.
+///
+/// # Safety
+/// `network` and `address` are NULL or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_listen(network: *const c_char, address: *const c_char) -> i64 {
+    const OP: &str = "listen";
+    call(OP, || {
+        // SAFETY: the caller promises valid strings or NULL.
+        let (network, address) = unsafe {
+            (
+                arg_str(OP, "network", network)?,
+                arg_str(OP, "address", address)?,
+            )
+        };
+        dial::listen(network, address).map(handle::insert)
+    })
+}
+
+/// Waits for and returns the next connection on `listener`. Fails with
+/// `NET_ECLOSED` when the listener is closed, even from another thread while
+/// waiting, and with `NET_ETIMEOUT` past the listener's deadline.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_accept(listener: i64) -> i64 {
+    const OP: &str = "accept";
+    call(OP, || {
+        let fd = lookup_role(OP, listener, Role::Listener)?;
+        fd.accept().map(handle::insert)
+    })
+}
+
+/// Reads up to `len` bytes into `buf`. Returns the number read (at least 1),
+/// 0 only at end of stream or when `len` is 0, or a negative code.
+///
+/// # Safety
+/// `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i64 {
+    const OP: &str = "read";
+    call(OP, || {
+        check_len(OP, buf.is_null(), len)?;
+        let fd = lookup_role(OP, conn, Role::Conn)?;
+        let buf: &mut [u8] = if len == 0 {
+            &mut []
+        } else {
+            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
+            // len writable bytes.
+            unsafe { std::slice::from_raw_parts_mut(buf.cast(), len) }
+        };
+        fd.read(buf).map(as_count)
+    })
+}
+
+/// Writes all `len` bytes of `buf` and returns `len`, or fails. Writes from
+/// several threads at once never interleave. Never raises SIGPIPE: a write
+/// to a peer that is gone fails with `NET_EPIPE` or `NET_ERESET`.
+///
+/// # Safety
+/// `buf` is NULL (with `len` 0) or valid for reads of `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) -> i64 {
+    const OP: &str = "write";
+    call(OP, || {
+        check_len(OP, buf.is_null(), len)?;
+        let fd = lookup_role(OP, conn, Role::Conn)?;
+        let buf: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
+            // len readable bytes.
+            unsafe { std::slice::from_raw_parts(buf.cast(), len) }
+        };
+        fd.write(buf).map(as_count)
+    })
+}
+
+/// Closes a connection or listener. Threads blocked on it wake and fail
+/// with `NET_ECLOSED`; the handle is never valid again. Returns 0, or
+/// `NET_ECLOSED` if it was already closed.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_close(handle: i64) -> i64 {
+    const OP: &str = "close";
+    call(OP, || {
+        let fd = handle::remove(handle).ok_or_else(|| NetError::new(OP, "", Cause::Closed))?;
+        fd.close();
+        Ok(0)
+    })
+}
+
+/// Shuts down the reading side of a connection.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_close_read(conn: i64) -> i64 {
+    const OP: &str = "close_read";
+    call(OP, || {
+        let fd = lookup_role(OP, conn, Role::Conn)?;
+        fd.shutdown(std::net::Shutdown::Read).map(|()| 0)
+    })
+}
+
+/// Shuts down the writing side of a connection: the peer reads end of
+/// stream once it has read what was sent.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_close_write(conn: i64) -> i64 {
+    const OP: &str = "close_write";
+    call(OP, || {
+        let fd = lookup_role(OP, conn, Role::Conn)?;
+        fd.shutdown(std::net::Shutdown::Write).map(|()| 0)
+    })
+}
+
+fn set_deadline(op: &'static str, h: i64, dir: Direction, timeout_ms: i64) -> i64 {
+    call(op, || {
+        let fd = lookup(op, h)?;
+        fd.set_deadline(dir, deadline_from_timeout(timeout_ms));
+        Ok(0)
+    })
+}
+
+/// Sets the read and write deadlines to now + `timeout_ms`: pending and
+/// later calls fail with `NET_ETIMEOUT` once it passes, until it is moved.
+/// 0 means already expired; a negative value clears the deadline. On a
+/// listener it bounds `net_accept`.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_set_deadline(handle: i64, timeout_ms: i64) -> i64 {
+    set_deadline("set_deadline", handle, Direction::Both, timeout_ms)
+}
+
+/// As `net_set_deadline`, for reads (and accepts) only.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_set_read_deadline(handle: i64, timeout_ms: i64) -> i64 {
+    set_deadline("set_read_deadline", handle, Direction::Read, timeout_ms)
+}
+
+/// As `net_set_deadline`, for writes only.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_set_write_deadline(handle: i64, timeout_ms: i64) -> i64 {
+    set_deadline("set_write_deadline", handle, Direction::Write, timeout_ms)
+}
+
+/// Copies `text` into `buf` like `snprintf`: at most `len - 1` bytes and a
+/// NUL; returns the full length of `text`.
+fn write_text(op: &'static str, text: &str, buf: *mut c_char, len: usize) -> Result<i64> {
+    check_len(op, buf.is_null(), len)?;
+    if len > 0 {
+        let n = text.len().min(len - 1);
+        // SAFETY: buf is non-NULL and, as the caller promises, writable for
+        // len bytes; n + 1 <= len.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+            *buf.add(n) = 0;
+        }
+    }
+    Ok(as_count(text.len()))
+}
+
+/// Writes the local address (`127.0.0.1:8088`, `[::1]:8088`, a Unix path)
+/// into `buf` NUL-terminated, truncated to `len` bytes like `snprintf`, and
+/// returns the address's full length. `buf` may be NULL when `len` is 0.
+/// Works on connections and listeners.
+///
+/// # Safety
+/// `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_local_addr(handle: i64, buf: *mut c_char, len: usize) -> i64 {
+    const OP: &str = "local_addr";
+    call(OP, || {
+        let fd = lookup(OP, handle)?;
+        let text = fd.laddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        write_text(OP, &text, buf, len)
+    })
+}
+
+/// As `net_local_addr`, for the peer's address of a connection.
+///
+/// # Safety
+/// `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_remote_addr(handle: i64, buf: *mut c_char, len: usize) -> i64 {
+    const OP: &str = "remote_addr";
+    call(OP, || {
+        let fd = lookup_role(OP, handle, Role::Conn)?;
+        let text = fd.raddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        write_text(OP, &text, buf, len)
+    })
+}
+
+fn tcp_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+    let fd = lookup_role(op, h, Role::Conn)?;
+    if fd.net.is_unix() {
+        return Err(fd.error(op, Cause::Invalid("not a TCP connection".to_owned())));
+    }
+    Ok(fd)
+}
+
+/// Turns Nagle's algorithm off (`on` non-zero, the default) or on.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_set_nodelay(conn: i64, on: c_int) -> i64 {
+    const OP: &str = "set_nodelay";
+    call(OP, || {
+        let fd = tcp_conn(OP, conn)?;
+        fd.socket()
+            .set_tcp_nodelay(on != 0)
+            .map(|()| 0)
+            .map_err(|e| fd.error(OP, Cause::syscall("setsockopt", crate::fd::os_errno(&e))))
+    })
+}
+
+/// Turns TCP keep-alive on with `period_ms` as both idle time and probe
+/// interval (Go's `SetKeepAlivePeriod`), or off when `period_ms` <= 0.
+/// Connections start with keep-alive on at 15 s, as in Go.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_set_keepalive(conn: i64, period_ms: i64) -> i64 {
+    const OP: &str = "set_keepalive";
+    call(OP, || {
+        let fd = tcp_conn(OP, conn)?;
+        // The kernel counts keep-alive time in whole seconds.
+        let period =
+            (period_ms > 0).then(|| Duration::from_secs((period_ms as u64).div_ceil(1000)));
+        dial::set_keepalive(fd.socket(), period)
+            .map(|()| 0)
+            .map_err(|e| fd.error(OP, Cause::syscall("setsockopt", crate::fd::os_errno(&e))))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_einternal_with_a_message() {
+        let prev = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        let rc = call("read", || panic!("boom"));
+        panic::set_hook(prev);
+        assert_eq!(rc, NET_EINTERNAL);
+        // SAFETY: net_last_error returns a valid NUL-terminated string.
+        let msg = unsafe { CStr::from_ptr(net_last_error()) }
+            .to_str()
+            .unwrap();
+        assert_eq!(msg, "read: internal error: boom");
+    }
+}

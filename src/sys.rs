@@ -1,0 +1,70 @@
+//! Thin wrappers over the system calls gonet makes on its hot paths.
+
+use std::os::fd::RawFd;
+
+/// The calling thread's `errno`.
+pub fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Nanoseconds on the monotonic clock, the time base of every deadline.
+pub fn now_ns() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid timespec to write; CLOCK_MONOTONIC always exists
+    // on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+}
+
+/// Caps one system call's transfer size as Go does (1 GiB), so a huge
+/// buffer becomes several calls rather than an error.
+const MAX_RW: usize = 1 << 30;
+
+/// `recv` without blocking; `Err(errno)` on failure.
+pub fn recv(fd: RawFd, buf: &mut [u8]) -> Result<usize, i32> {
+    let len = buf.len().min(MAX_RW);
+    // SAFETY: buf is valid for writes of len bytes.
+    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), len, libc::MSG_DONTWAIT) };
+    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+}
+
+/// `send` without blocking and without SIGPIPE; `Err(errno)` on failure.
+pub fn send(fd: RawFd, buf: &[u8]) -> Result<usize, i32> {
+    let len = buf.len().min(MAX_RW);
+    // SAFETY: buf is valid for reads of len bytes.
+    let n = unsafe {
+        libc::send(
+            fd,
+            buf.as_ptr().cast(),
+            len,
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+}
+
+/// `accept4` giving a non-blocking, close-on-exec descriptor and the peer's
+/// address.
+pub fn accept(fd: RawFd) -> Result<(RawFd, socket2::SockAddr), i32> {
+    // SAFETY: try_init hands us zeroed storage and its length to fill, as
+    // accept4 does.
+    let res = unsafe {
+        socket2::SockAddr::try_init(|storage, len| {
+            let nfd = libc::accept4(
+                fd,
+                storage.cast(),
+                len,
+                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            );
+            if nfd < 0 {
+                Err(std::io::Error::last_os_error())
+            } else {
+                Ok(nfd)
+            }
+        })
+    };
+    res.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+}
