@@ -8,6 +8,9 @@ fn main() {
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets this"));
     println!("cargo:rerun-if-changed=src");
+    // The ABI version: programs record libgonet.so.0 and keep working when a
+    // compatible libgonet.so.0.x replaces it.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libgonet.so.0");
     println!("cargo:rerun-if-changed=cbindgen.toml");
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))

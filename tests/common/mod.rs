@@ -1,0 +1,154 @@
+//! Helpers shared by the integration tests: where the built library is,
+//! compiling C programs against it, and small wrappers over the C ABI.
+#![allow(dead_code)]
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Once;
+
+/// The directory holding `libgonet.so` and `libgonet.a` for this build
+/// (`target/debug` under `cargo test`).
+pub fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
+    let dir = dir.to_path_buf();
+    static LINK: Once = Once::new();
+    LINK.call_once(|| {
+        // The library's soname is libgonet.so.0; in the build tree that name
+        // is a link to the file cargo wrote.
+        let link = dir.join("libgonet.so.0");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink("libgonet.so", &link).expect("soname link");
+    });
+    dir
+}
+
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn include_dir() -> PathBuf {
+    repo_dir().join("include")
+}
+
+/// A scratch directory for one test, under cargo's target tmp dir.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Compiles C (or C++ with `compiler` = "c++") `sources` into `out`,
+/// linked against the shared library with an rpath; panics with the
+/// compiler's output on failure.
+pub fn compile_c(compiler: &str, sources: &[&Path], out: &Path, extra: &[&str]) {
+    let lib = lib_dir();
+    let mut cmd = Command::new(compiler);
+    cmd.args(["-Wall", "-Wextra", "-Werror", "-O1", "-g"])
+        .arg("-I")
+        .arg(include_dir())
+        .args(sources)
+        .arg("-o")
+        .arg(out)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .arg("-lgonet")
+        .arg("-lpthread")
+        .args(extra);
+    let output = cmd.output().expect("run the C compiler");
+    assert!(
+        output.status.success(),
+        "compiling {:?} failed:\n{}",
+        sources,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `net_last_error()` as a Rust string.
+pub fn last_error() -> String {
+    // SAFETY: net_last_error always returns a valid NUL-terminated string.
+    unsafe { CStr::from_ptr(gonet::net_last_error()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+pub fn cstr(s: &str) -> CString {
+    CString::new(s).expect("no NUL in test strings")
+}
+
+pub fn listen(network: &str, address: &str) -> i64 {
+    // SAFETY: both strings are NUL-terminated.
+    let h = unsafe { gonet::net_listen(cstr(network).as_ptr(), cstr(address).as_ptr()) };
+    assert!(h > 0, "listen {network} {address}: {}", last_error());
+    h
+}
+
+pub fn dial(network: &str, address: &str) -> i64 {
+    // SAFETY: both strings are NUL-terminated.
+    let h = unsafe { gonet::net_dial(cstr(network).as_ptr(), cstr(address).as_ptr()) };
+    assert!(h > 0, "dial {network} {address}: {}", last_error());
+    h
+}
+
+pub fn try_dial(network: &str, address: &str) -> i64 {
+    // SAFETY: both strings are NUL-terminated.
+    unsafe { gonet::net_dial(cstr(network).as_ptr(), cstr(address).as_ptr()) }
+}
+
+pub fn local_addr(h: i64) -> String {
+    let mut buf = [0 as std::ffi::c_char; 256];
+    // SAFETY: buf is writable for its length.
+    let n = unsafe { gonet::net_local_addr(h, buf.as_mut_ptr(), buf.len()) };
+    assert!(n >= 0, "local_addr: {}", last_error());
+    // SAFETY: net_local_addr NUL-terminated it.
+    unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+pub fn remote_addr(h: i64) -> String {
+    let mut buf = [0 as std::ffi::c_char; 256];
+    // SAFETY: buf is writable for its length.
+    let n = unsafe { gonet::net_remote_addr(h, buf.as_mut_ptr(), buf.len()) };
+    assert!(n >= 0, "remote_addr: {}", last_error());
+    // SAFETY: net_remote_addr NUL-terminated it.
+    unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+pub fn write(h: i64, data: &[u8]) -> i64 {
+    // SAFETY: data is readable for its length.
+    unsafe { gonet::net_write(h, data.as_ptr().cast(), data.len()) }
+}
+
+pub fn read(h: i64, buf: &mut [u8]) -> i64 {
+    // SAFETY: buf is writable for its length.
+    unsafe { gonet::net_read(h, buf.as_mut_ptr().cast(), buf.len()) }
+}
+
+/// Reads exactly `n` bytes or panics.
+pub fn read_exact(h: i64, n: usize) -> Vec<u8> {
+    let mut out = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        let r = read(h, &mut out[got..]);
+        assert!(r > 0, "read_exact: got {r} after {got} of {n}: {}", last_error());
+        got += r as usize;
+    }
+    out
+}
+
+/// A connected pair over TCP loopback: (listener, client, server side).
+pub fn tcp_pair() -> (i64, i64, i64) {
+    let l = listen("tcp", "127.0.0.1:0");
+    let c = dial("tcp", &local_addr(l));
+    let s = gonet::net_accept(l);
+    assert!(s > 0, "accept: {}", last_error());
+    (l, c, s)
+}
