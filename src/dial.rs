@@ -56,7 +56,7 @@ pub fn dial(network: &str, address: &str, deadline: i64) -> Result<NetFd> {
 
 /// Go's `dialSerial`: tries each address in turn, giving each a fair share
 /// of the time left, and reports the first failure if all fail.
-fn dial_serial(net: Network, addrs: &[SocketAddr], deadline: i64) -> Result<NetFd> {
+pub fn dial_serial(net: Network, addrs: &[SocketAddr], deadline: i64) -> Result<NetFd> {
     let mut first_err = None;
     for (i, addr) in addrs.iter().enumerate() {
         let remaining = (addrs.len() - i) as i64;

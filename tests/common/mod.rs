@@ -138,7 +138,11 @@ pub fn read_exact(h: i64, n: usize) -> Vec<u8> {
     let mut got = 0;
     while got < n {
         let r = read(h, &mut out[got..]);
-        assert!(r > 0, "read_exact: got {r} after {got} of {n}: {}", last_error());
+        assert!(
+            r > 0,
+            "read_exact: got {r} after {got} of {n}: {}",
+            last_error()
+        );
         got += r as usize;
     }
     out

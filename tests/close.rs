@@ -1,0 +1,119 @@
+//! Close from any thread wakes blocked reads, writes and accepts; closed,
+//! made-up and stale handles are never mistaken for live ones.
+
+mod common;
+use common::*;
+use gonet::*;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Runs `blocked` on a thread, lets it block, closes `handle` from this
+/// thread, and checks that the blocked call ends with NET_ECLOSED within
+/// 100 ms.
+fn assert_close_wakes(handle: i64, blocked: impl FnOnce() -> (i64, String) + Send + 'static) {
+    let t = thread::spawn(move || {
+        let (rc, msg) = blocked();
+        (rc, msg, Instant::now())
+    });
+    thread::sleep(Duration::from_millis(200));
+    assert!(!t.is_finished(), "the call should still be blocked");
+    let closed_at = Instant::now();
+    assert_eq!(net_close(handle), 0);
+    let (rc, msg, woke_at) = t.join().unwrap();
+    let delay = woke_at.saturating_duration_since(closed_at);
+    assert_eq!(rc, NET_ECLOSED, "{msg}");
+    assert!(msg.ends_with("use of closed network connection"), "{msg}");
+    assert!(delay < Duration::from_millis(100), "woke after {delay:?}");
+}
+
+#[test]
+fn close_wakes_a_blocked_read() {
+    let (l, c, s) = tcp_pair();
+    assert_close_wakes(s, move || {
+        let mut buf = [0u8; 64];
+        (read(s, &mut buf), last_error())
+    });
+    net_close(c);
+    net_close(l);
+}
+
+#[test]
+fn close_wakes_a_blocked_accept() {
+    let l = listen("tcp", "127.0.0.1:0");
+    assert_close_wakes(l, move || (net_accept(l), last_error()));
+    let u = scratch("close_accept").join("l.sock");
+    let lu = listen("unix", u.to_str().unwrap());
+    assert_close_wakes(lu, move || (net_accept(lu), last_error()));
+}
+
+#[test]
+fn close_wakes_a_write_blocked_on_a_full_buffer() {
+    let (l, c, s) = tcp_pair();
+    assert_close_wakes(c, move || {
+        // Nobody reads s, so this fills both socket buffers and blocks.
+        let big = vec![1u8; 64 << 20];
+        (write(c, &big), last_error())
+    });
+    net_close(s);
+    net_close(l);
+}
+
+#[test]
+fn close_wakes_every_thread_blocked_on_the_handle() {
+    let (l, c, s) = tcp_pair();
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            thread::spawn(move || {
+                let mut buf = [0u8; 8];
+                read(s, &mut buf)
+            })
+        })
+        .collect();
+    let writer = thread::spawn(move || write(s, &vec![0u8; 64 << 20]));
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(net_close(s), 0);
+    for r in readers {
+        assert_eq!(r.join().unwrap(), NET_ECLOSED);
+    }
+    assert_eq!(writer.join().unwrap(), NET_ECLOSED);
+    net_close(c);
+    net_close(l);
+}
+
+#[test]
+fn closed_and_made_up_handles_are_eclosed() {
+    let (l, c, s) = tcp_pair();
+    assert_eq!(net_close(c), 0);
+    assert_eq!(net_close(c), NET_ECLOSED, "double close");
+    assert_eq!(last_error(), "close: use of closed network connection");
+    let mut buf = [0u8; 4];
+    assert_eq!(read(c, &mut buf), NET_ECLOSED);
+    assert_eq!(write(c, b"x"), NET_ECLOSED);
+    assert_eq!(net_set_deadline(c, 10), NET_ECLOSED);
+    assert_eq!(net_close_write(c), NET_ECLOSED);
+    for made_up in [0, -1, i64::MIN, i64::MAX, 1 << 40] {
+        assert_eq!(read(made_up, &mut buf), NET_ECLOSED);
+        assert_eq!(net_accept(made_up), NET_ECLOSED);
+        assert_eq!(net_close(made_up), NET_ECLOSED);
+    }
+    net_close(s);
+    net_close(l);
+}
+
+#[test]
+fn a_stale_handle_never_reaches_a_newer_connection() {
+    let (l, c, s) = tcp_pair();
+    net_close(c);
+    net_close(s);
+    // New connections take the descriptor numbers the old ones freed, but
+    // never their handles.
+    let (l2, c2, s2) = tcp_pair();
+    assert!(c2 > c && s2 > s);
+    assert_eq!(write(c, b"stale"), NET_ECLOSED);
+    assert_eq!(write(s, b"stale"), NET_ECLOSED);
+    assert_eq!(write(c2, b"fresh"), 5);
+    assert_eq!(read_exact(s2, 5), b"fresh");
+    for h in [c2, s2, l2, l] {
+        assert_eq!(net_close(h), 0);
+    }
+}
