@@ -137,7 +137,7 @@ pub extern "C" fn net_last_error() -> *const c_char {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn net_dial(network: *const c_char, address: *const c_char) -> i64 {
     // SAFETY: the caller's promise is passed on.
-    unsafe { net_dial_timeout(network, address, 0) }
+    call("dial", || unsafe { dial_with_timeout(network, address, 0) })
 }
 
 /// As `net_dial`, but the whole dial, across every address tried, takes at
@@ -152,22 +152,33 @@ pub unsafe extern "C" fn net_dial_timeout(
     address: *const c_char,
     timeout_ms: i64,
 ) -> i64 {
-    const OP: &str = "dial";
-    call(OP, || {
-        // SAFETY: the caller promises valid strings or NULL.
-        let (network, address) = unsafe {
-            (
-                arg_str(OP, "network", network)?,
-                arg_str(OP, "address", address)?,
-            )
-        };
-        let deadline = if timeout_ms > 0 {
-            deadline_from_timeout(timeout_ms)
-        } else {
-            NO_DEADLINE
-        };
-        dial::dial(network, address, deadline).map(handle::insert)
+    // SAFETY: the caller's promise is passed on.
+    call("dial", || unsafe {
+        dial_with_timeout(network, address, timeout_ms)
     })
+}
+
+/// # Safety
+/// `network` and `address` are NULL or NUL-terminated strings.
+unsafe fn dial_with_timeout(
+    network: *const c_char,
+    address: *const c_char,
+    timeout_ms: i64,
+) -> Result<i64> {
+    const OP: &str = "dial";
+    // SAFETY: the caller promises valid strings or NULL.
+    let (network, address) = unsafe {
+        (
+            arg_str(OP, "network", network)?,
+            arg_str(OP, "address", address)?,
+        )
+    };
+    let deadline = if timeout_ms > 0 {
+        deadline_from_timeout(timeout_ms)
+    } else {
+        NO_DEADLINE
+    };
+    dial::dial(network, address, deadline).map(handle::insert)
 }
 
 /// Listens on `address` (`"127.0.0.1:8088"`, `":8088"` for every address,
@@ -283,12 +294,10 @@ pub extern "C" fn net_close_write(conn: i64) -> i64 {
     })
 }
 
-fn set_deadline(op: &'static str, h: i64, dir: Direction, timeout_ms: i64) -> i64 {
-    call(op, || {
-        let fd = lookup(op, h)?;
-        fd.set_deadline(dir, deadline_from_timeout(timeout_ms));
-        Ok(0)
-    })
+fn set_deadline(op: &'static str, h: i64, dir: Direction, timeout_ms: i64) -> Result<i64> {
+    let fd = lookup(op, h)?;
+    fd.set_deadline(dir, deadline_from_timeout(timeout_ms));
+    Ok(0)
 }
 
 /// Sets the read and write deadlines to now + `timeout_ms`: pending and
@@ -297,19 +306,24 @@ fn set_deadline(op: &'static str, h: i64, dir: Direction, timeout_ms: i64) -> i6
 /// listener it bounds `net_accept`.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_set_deadline(handle: i64, timeout_ms: i64) -> i64 {
-    set_deadline("set_deadline", handle, Direction::Both, timeout_ms)
+    const OP: &str = "set_deadline";
+    call(OP, || set_deadline(OP, handle, Direction::Both, timeout_ms))
 }
 
 /// As `net_set_deadline`, for reads (and accepts) only.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_set_read_deadline(handle: i64, timeout_ms: i64) -> i64 {
-    set_deadline("set_read_deadline", handle, Direction::Read, timeout_ms)
+    const OP: &str = "set_read_deadline";
+    call(OP, || set_deadline(OP, handle, Direction::Read, timeout_ms))
 }
 
 /// As `net_set_deadline`, for writes only.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_set_write_deadline(handle: i64, timeout_ms: i64) -> i64 {
-    set_deadline("set_write_deadline", handle, Direction::Write, timeout_ms)
+    const OP: &str = "set_write_deadline";
+    call(OP, || {
+        set_deadline(OP, handle, Direction::Write, timeout_ms)
+    })
 }
 
 /// Copies `text` into `buf` like `snprintf`: at most `len - 1` bytes and a
