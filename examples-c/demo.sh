@@ -1,11 +1,12 @@
 #!/bin/sh
 # Runs echo_server on a free loopback port, sends it a few lines with
 # echo_client, prints both sides and stops the server. Used by `make run`.
+# The argument is the directory holding the programs (default: this one).
 set -eu
-cd "$(dirname "$0")"
+bin=${1:-$(dirname "$0")}
 
 log=$(mktemp)
-./echo_server 127.0.0.1:0 >"$log" 2>&1 &
+"$bin/echo_server" 127.0.0.1:0 >"$log" 2>&1 &
 server=$!
 trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT INT TERM
 
@@ -23,7 +24,7 @@ if [ -z "$addr" ]; then
 fi
 
 echo "== client (echo_client $addr)"
-printf 'hello, gonet\nsecond line\n\nhéllo wörld ✓\nbye\n' | ./echo_client "$addr"
+printf 'hello, gonet\nsecond line\n\nhéllo wörld ✓\nbye\n' | "$bin/echo_client" "$addr"
 
 kill -TERM "$server"
 status=0
