@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""echo_server: a line echo server on gonet, one thread per client.
+
+    python3 echo_server.py [address]        (default ":8088")
+
+Every line a client sends (terminated by "\\n") is printed as
+"GET MESSAGE: <text>" and sent back. SIGINT or SIGTERM closes the listener,
+which wakes accept(); the server then gives open connections a short grace
+period, closes those still open and exits 0.
+"""
+
+import os
+import signal
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gonet  # noqa: E402
+
+MAX_LINE = 1 << 20  # a longer line ends the connection
+GRACE = 1.0  # seconds shutdown waits for clients
+
+
+class Server:
+    def __init__(self, listener):
+        self.listener = listener
+        self.lock = threading.Lock()
+        self.conns = set()  # connections not yet closed
+        self.threads = []
+
+    def serve_client(self, conn, peer):
+        buf = bytearray()
+        try:
+            while True:
+                data = conn.read(65536)
+                if not data:
+                    if buf:
+                        print("client %s left mid-line (%d bytes dropped)" % (peer, len(buf)))
+                    else:
+                        print("client %s left" % peer)
+                    return
+                start = len(buf)
+                buf += data
+                # Echo every complete line, keep the incomplete rest.
+                pos = 0
+                nl = buf.find(b"\n", start)
+                while nl >= 0:
+                    line = bytes(buf[pos : nl + 1])
+                    text = line[:-1].decode("utf-8", "replace")
+                    print("GET MESSAGE: %s" % text)
+                    conn.write(line)
+                    pos = nl + 1
+                    nl = buf.find(b"\n", pos)
+                del buf[:pos]
+                if len(buf) > MAX_LINE:
+                    print("client %s: line longer than %d bytes, closing" % (peer, MAX_LINE))
+                    return
+        except gonet.GonetError as e:
+            print("client %s: %s" % (peer, e))
+        finally:
+            with self.lock:
+                mine = conn in self.conns
+                self.conns.discard(conn)
+            if mine:
+                conn.close()
+
+    def run(self):
+        while True:
+            try:
+                conn = self.listener.accept()
+            except gonet.ClosedError:
+                return  # the signal closed the listener
+            except gonet.GonetError as e:
+                print("accept: %s" % e, file=sys.stderr)
+                threading.Event().wait(0.1)  # e.g. out of file descriptors
+                continue
+            try:
+                peer = conn.remote_addr
+            except gonet.GonetError:
+                peer = "#%d" % conn.handle
+            print("client %s connected" % peer)
+            with self.lock:
+                self.conns.add(conn)
+            t = threading.Thread(target=self.serve_client, args=(conn, peer), daemon=True)
+            self.threads = [x for x in self.threads if x.is_alive()]
+            self.threads.append(t)
+            t.start()
+
+    def drain(self):
+        """After the listener closed: waits up to GRACE for the clients,
+        then closes the connections still open and waits for their threads."""
+        for t in list(self.threads):
+            t.join(GRACE)
+        with self.lock:
+            left = list(self.conns)
+            self.conns.clear()
+        if left:
+            print("closing %d open connection(s)" % len(left))
+        for conn in left:
+            conn.close()  # wakes the client thread blocked on it
+        for t in self.threads:
+            t.join(5)
+
+
+def main():
+    address = sys.argv[1] if len(sys.argv) > 1 else ":8088"
+    # Log lines appear as they happen, even when stdout is a pipe.
+    sys.stdout.reconfigure(line_buffering=True)
+
+    # Signals go to a waiting thread, not to a handler: a handler would only
+    # run once the main thread leaves a blocking gonet call.
+    signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+    try:
+        listener = gonet.listen("tcp", address)
+    except gonet.GonetError as e:
+        print("echo_server: %s" % e, file=sys.stderr)
+        return 1
+    print("listening on %s" % listener.local_addr)
+    server = Server(listener)
+
+    def wait_for_signal():
+        sig = signal.sigwait(signals)
+        print("received %s, shutting down" % signal.Signals(sig).name)
+        listener.close()
+
+    waiter = threading.Thread(target=wait_for_signal, daemon=True)
+    waiter.start()
+    server.run()
+    server.drain()
+    print("server stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,577 @@
+"""gonet: Go's ``net`` package semantics for Python, over the gonet C ABI.
+
+    import gonet
+
+    with gonet.listen("tcp", "127.0.0.1:0") as ln:
+        with gonet.dial("tcp", ln.local_addr, timeout=5) as c, ln.accept() as s:
+            c.write(b"ping")
+            print(s.read(4))
+
+Pure Python (ctypes), no compile step. The shared library is found, in
+order, at the path in ``GONET_LIBRARY``, next to this file, in the
+repository's cargo output (``$CARGO_TARGET_DIR``, ``target/release``,
+``target/debug``) and finally through the system loader.
+
+Blocking calls release the GIL, so other threads keep running; closing a
+connection or listener from another thread wakes a call blocked on it,
+which raises :class:`ClosedError`.
+
+Failures raise :class:`GonetError` subclasses carrying ``.code`` (the
+negative ``NET_E*`` code) and Go's message, and also subclassing the
+matching built-in exception (``TimeoutError``, ``ConnectionRefusedError``,
+``ValueError``, ``socket.gaierror``...), so existing ``except`` clauses work.
+"""
+
+import ctypes
+import ctypes.util
+import errno as _errno
+import io
+import math
+import os
+import socket as _socket
+import sys
+
+__all__ = [
+    "Conn",
+    "Listener",
+    "dial",
+    "listen",
+    "version",
+    "strerror",
+    "GonetError",
+    "InvalidArgumentError",
+    "ClosedError",
+    "DeadlineExceededError",
+    "AddressError",
+    "NoSuchHostError",
+    "ConnectionRefusedGonetError",
+    "ConnectionResetGonetError",
+    "BrokenPipeGonetError",
+    "NET_EINVAL",
+    "NET_ECLOSED",
+    "NET_ETIMEOUT",
+    "NET_EADDR",
+    "NET_ENOHOST",
+    "NET_EREFUSED",
+    "NET_ERESET",
+    "NET_EPIPE",
+    "NET_EADDRINUSE",
+    "NET_EUNREACH",
+    "NET_EMSGSIZE",
+    "NET_EINTERNAL",
+    "NET_ESYSTEM",
+]
+
+# ---------------------------------------------------------------------------
+# Error codes (include/gonet.h)
+
+NET_EINVAL = -1
+NET_ECLOSED = -2
+NET_ETIMEOUT = -3
+NET_EADDR = -4
+NET_ENOHOST = -5
+NET_EREFUSED = -6
+NET_ERESET = -7
+NET_EPIPE = -8
+NET_EADDRINUSE = -9
+NET_EUNREACH = -10
+NET_EMSGSIZE = -11
+NET_EINTERNAL = -12
+NET_ESYSTEM = -13
+
+# ---------------------------------------------------------------------------
+# Finding and loading the library
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_REPO = os.path.dirname(os.path.dirname(_HERE))
+
+if sys.platform == "darwin":
+    _NAMES = ("libgonet.dylib",)
+elif sys.platform == "win32":
+    _NAMES = ("gonet.dll",)
+else:
+    _NAMES = ("libgonet.so", "libgonet.so.0")
+
+
+def _candidates():
+    """Paths to try, in order, before the system loader."""
+    dirs = [_HERE]
+    target = os.environ.get("CARGO_TARGET_DIR")
+    if target:
+        if not os.path.isabs(target):
+            target = os.path.join(_REPO, target)
+        dirs += [os.path.join(target, "release"), os.path.join(target, "debug")]
+    dirs += [os.path.join(_REPO, "target", "release"), os.path.join(_REPO, "target", "debug")]
+    for d in dirs:
+        for name in _NAMES:
+            yield os.path.join(d, name)
+
+
+def _load():
+    explicit = os.environ.get("GONET_LIBRARY")
+    if explicit:
+        # An explicit choice is never silently replaced by another library.
+        try:
+            return ctypes.CDLL(explicit)
+        except OSError as e:
+            raise ImportError("gonet: cannot load GONET_LIBRARY=%r: %s" % (explicit, e)) from e
+    for path in _candidates():
+        if os.path.isfile(path):
+            return ctypes.CDLL(path)
+    tried = []
+    found = ctypes.util.find_library("gonet")
+    for name in ([found] if found else []) + ["libgonet.so.0"]:
+        try:
+            return ctypes.CDLL(name)
+        except OSError as e:
+            tried.append("%s: %s" % (name, e))
+    raise ImportError(
+        "gonet: libgonet not found; build it with `cargo build --release` or set "
+        "GONET_LIBRARY to its path (tried: %s)" % "; ".join(tried or ["system loader"])
+    )
+
+
+_lib = _load()
+
+# ---------------------------------------------------------------------------
+# Declarations: name -> (restype, argtypes), one line per exported function
+# of include/gonet.h. tests/test_declarations.py checks this table against
+# the header, so adding a function to the library means adding a line here.
+
+_i64 = ctypes.c_int64
+_str = ctypes.c_char_p  # NUL-terminated string in or out
+_buf = ctypes.c_void_p  # buffer pointer (bytes, address, ctypes array)
+_len = ctypes.c_size_t
+_int = ctypes.c_int
+
+FUNCTIONS = {
+    "net_version": (_str, ()),
+    "net_strerror": (_str, (_i64,)),
+    "net_last_error": (_str, ()),
+    "net_dial": (_i64, (_str, _str)),
+    "net_dial_timeout": (_i64, (_str, _str, _i64)),
+    "net_listen": (_i64, (_str, _str)),
+    "net_accept": (_i64, (_i64,)),
+    "net_read": (_i64, (_i64, _buf, _len)),
+    "net_write": (_i64, (_i64, _buf, _len)),
+    "net_close": (_i64, (_i64,)),
+    "net_close_read": (_i64, (_i64,)),
+    "net_close_write": (_i64, (_i64,)),
+    "net_set_deadline": (_i64, (_i64, _i64)),
+    "net_set_read_deadline": (_i64, (_i64, _i64)),
+    "net_set_write_deadline": (_i64, (_i64, _i64)),
+    "net_local_addr": (_i64, (_i64, _buf, _len)),
+    "net_remote_addr": (_i64, (_i64, _buf, _len)),
+    "net_set_nodelay": (_i64, (_i64, _int)),
+    "net_set_keepalive": (_i64, (_i64, _i64)),
+}
+
+
+class _Functions:
+    """The declared foreign functions, as attributes (``_c.net_read``)."""
+
+
+_c = _Functions()
+for _name, (_restype, _argtypes) in FUNCTIONS.items():
+    _fn = getattr(_lib, _name)
+    _fn.restype = _restype
+    _fn.argtypes = list(_argtypes)
+    setattr(_c, _name, _fn)
+del _name, _restype, _argtypes, _fn
+
+# Pre-bound for the hot paths.
+_net_read = _c.net_read
+_net_write = _c.net_write
+_net_last_error = _c.net_last_error
+_addressof = ctypes.addressof
+_c_char_from_buffer = ctypes.c_char.from_buffer
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+class GonetError(OSError):
+    """A gonet failure: ``.code`` is the negative NET_E* code, ``str()`` and
+    ``.strerror`` give Go's message, ``.errno`` the matching errno or None."""
+
+    def __init__(self, code, message=None, errno=None):
+        if message is None:
+            message = strerror(code)
+        OSError.__init__(self, message)
+        self.code = code
+        self.message = message
+        self.strerror = message
+        self.errno = errno
+
+    def __str__(self):
+        return self.message
+
+    def __reduce__(self):
+        return (self.__class__, (self.code, self.message, self.errno))
+
+
+class InvalidArgumentError(GonetError, ValueError):
+    """NET_EINVAL: an invalid argument, such as reading from a listener."""
+
+
+class ClosedError(GonetError):
+    """NET_ECLOSED: use of a closed connection or listener."""
+
+
+class DeadlineExceededError(GonetError, TimeoutError):
+    """NET_ETIMEOUT: a deadline passed or a dial timed out (i/o timeout)."""
+
+
+class AddressError(GonetError, ValueError):
+    """NET_EADDR: a bad address (missing port...) or an unknown network."""
+
+
+class NoSuchHostError(GonetError, _socket.gaierror):
+    """NET_ENOHOST: the host name could not be resolved."""
+
+
+class ConnectionRefusedGonetError(GonetError, ConnectionRefusedError):
+    """NET_EREFUSED: connection refused."""
+
+
+class ConnectionResetGonetError(GonetError, ConnectionResetError):
+    """NET_ERESET: connection reset by peer."""
+
+
+class BrokenPipeGonetError(GonetError, BrokenPipeError):
+    """NET_EPIPE: broken pipe, the peer is gone."""
+
+
+# code -> (exception class, errno or None)
+_ERRORS = {
+    NET_EINVAL: (InvalidArgumentError, _errno.EINVAL),
+    NET_ECLOSED: (ClosedError, _errno.EBADF),
+    NET_ETIMEOUT: (DeadlineExceededError, _errno.ETIMEDOUT),
+    NET_EADDR: (AddressError, None),
+    NET_ENOHOST: (NoSuchHostError, getattr(_socket, "EAI_NONAME", None)),
+    NET_EREFUSED: (ConnectionRefusedGonetError, _errno.ECONNREFUSED),
+    NET_ERESET: (ConnectionResetGonetError, _errno.ECONNRESET),
+    NET_EPIPE: (BrokenPipeGonetError, _errno.EPIPE),
+    NET_EADDRINUSE: (GonetError, _errno.EADDRINUSE),
+    NET_EUNREACH: (GonetError, _errno.ENETUNREACH),
+    NET_EMSGSIZE: (GonetError, _errno.EMSGSIZE),
+}
+
+
+def _error(code):
+    """The exception for a failed call's ``code``; call right after the
+    failure, on the same thread, so that net_last_error() is its message."""
+    message = _net_last_error()
+    message = message.decode("utf-8", "replace") if message else strerror(code)
+    cls, err = _ERRORS.get(code, (GonetError, None))
+    if code == NET_EUNREACH and "host" in message:
+        err = _errno.EHOSTUNREACH
+    return cls(code, message, err)
+
+
+def _check(r):
+    if r < 0:
+        raise _error(r)
+    return r
+
+
+def version():
+    """The library's version, such as ``"0.1.0"``."""
+    return _c.net_version().decode()
+
+
+def strerror(code):
+    """A short description of a NET_E* code."""
+    s = _c.net_strerror(code)
+    return s.decode("utf-8", "replace") if s else ""
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _encode(s, what):
+    if isinstance(s, str):
+        return s.encode("utf-8")
+    if isinstance(s, (bytes, bytearray)):
+        return bytes(s)
+    raise TypeError("%s must be str, not %s" % (what, type(s).__name__))
+
+
+def _millis(seconds):
+    """Seconds (float) to the library's timeout_ms: None clears (-1), zero
+    or negative is already expired (0), a positive value rounds up so that a
+    tiny timeout never becomes an expired one."""
+    if seconds is None:
+        return -1
+    if seconds <= 0:
+        return 0
+    return int(math.ceil(seconds * 1000.0))
+
+
+def _addr(fn, h):
+    buf = ctypes.create_string_buffer(128)
+    n = _check(fn(h, buf, 128))
+    if n >= 128:
+        buf = ctypes.create_string_buffer(n + 1)
+        n = _check(fn(h, buf, n + 1))
+    return buf.value.decode("utf-8", "replace")
+
+
+class _Handle:
+    """What connections and listeners share: the handle, close, deadlines."""
+
+    __slots__ = ("_h", "_closed", "__weakref__")
+
+    def __init__(self, handle):
+        self._h = handle
+        self._closed = False
+
+    @property
+    def handle(self):
+        """The library's int64 handle (for use with the C API)."""
+        return self._h
+
+    @property
+    def closed(self):
+        return self._closed
+
+    def close(self):
+        """Closes it; threads blocked on it wake with ClosedError. Closing
+        twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        r = _c.net_close(self._h)
+        if r < 0 and r != NET_ECLOSED:
+            raise _error(r)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            if not self._closed:
+                self._closed = True
+                _c.net_close(self._h)
+        except Exception:
+            pass
+
+    @property
+    def local_addr(self):
+        """The local address, such as ``"127.0.0.1:8088"``."""
+        return _addr(_c.net_local_addr, self._h)
+
+    def set_deadline(self, seconds):
+        """Sets the deadline to now + ``seconds`` (``None`` clears it; 0 or
+        less has already passed). Blocked and later calls past it raise
+        DeadlineExceededError (a TimeoutError)."""
+        _check(_c.net_set_deadline(self._h, _millis(seconds)))
+
+    def set_read_deadline(self, seconds):
+        """As set_deadline, for reads (and accepts) only."""
+        _check(_c.net_set_read_deadline(self._h, _millis(seconds)))
+
+    def set_write_deadline(self, seconds):
+        """As set_deadline, for writes only."""
+        _check(_c.net_set_write_deadline(self._h, _millis(seconds)))
+
+
+_SCRATCH = 65536
+
+
+class Conn(_Handle):
+    """A connection (Go's ``net.Conn``). Safe to use from several threads:
+    writes never interleave, and close() wakes blocked readers and writers."""
+
+    __slots__ = ("_pool",)
+
+    def __init__(self, handle):
+        _Handle.__init__(self, handle)
+        # Scratch buffers for read(): (ctypes array, address). A list, as
+        # pop and append are atomic, so concurrent readers never share one.
+        self._pool = []
+
+    def __repr__(self):
+        if self._closed:
+            return "<gonet.Conn handle=%d closed>" % self._h
+        try:
+            return "<gonet.Conn handle=%d %s -> %s>" % (self._h, self.local_addr, self.remote_addr)
+        except GonetError:
+            return "<gonet.Conn handle=%d>" % self._h
+
+    @property
+    def remote_addr(self):
+        """The peer's address, such as ``"127.0.0.1:50312"``."""
+        return _addr(_c.net_remote_addr, self._h)
+
+    def read(self, n=_SCRATCH):
+        """Reads up to ``n`` bytes (at least one, blocking until some arrive);
+        ``b""`` at end of stream."""
+        if n > _SCRATCH:
+            buf = ctypes.create_string_buffer(n)
+            r = _net_read(self._h, buf, n)
+            if r < 0:
+                raise _error(r)
+            return buf.raw[:r]
+        if n <= 0:
+            if n < 0:
+                raise ValueError("negative read size")
+            return b""
+        pool = self._pool
+        try:
+            buf, addr = pool.pop()
+        except IndexError:
+            buf = ctypes.create_string_buffer(_SCRATCH)
+            addr = _addressof(buf)
+        try:
+            r = _net_read(self._h, addr, n)
+            if r < 0:
+                raise _error(r)
+            return buf[:r]
+        finally:
+            pool.append((buf, addr))
+
+    recv = read
+
+    def readinto(self, buffer):
+        """Reads into a writable buffer (bytearray, memoryview, array...)
+        without copying; returns the number of bytes read, 0 at end of
+        stream."""
+        if type(buffer) is bytearray:
+            n = len(buffer)
+        else:
+            with memoryview(buffer) as mv:
+                n = mv.nbytes
+        if n == 0:
+            return 0
+        # Exports the buffer (it cannot be resized) while the call runs.
+        c = _c_char_from_buffer(buffer)
+        r = _net_read(self._h, _addressof(c), n)
+        del c
+        if r < 0:
+            raise _error(r)
+        return r
+
+    recv_into = readinto
+
+    def write(self, data):
+        """Writes all of ``data`` (bytes, bytearray, memoryview or any
+        bytes-like object) and returns its length."""
+        if type(data) is bytes:
+            r = _net_write(self._h, data, len(data))
+        else:
+            with memoryview(data) as mv:
+                n = mv.nbytes
+                if n == 0:
+                    return 0
+                if mv.readonly or not mv.c_contiguous:
+                    r = _net_write(self._h, mv.tobytes(), n)
+                else:
+                    c = _c_char_from_buffer(mv)
+                    r = _net_write(self._h, _addressof(c), n)
+                    del c
+        if r < 0:
+            raise _error(r)
+        return r
+
+    sendall = write
+
+    def close_write(self):
+        """Shuts down the writing side: the peer reads end of stream."""
+        _check(_c.net_close_write(self._h))
+
+    def close_read(self):
+        """Shuts down the reading side."""
+        _check(_c.net_close_read(self._h))
+
+    def set_nodelay(self, on=True):
+        """Turns Nagle's algorithm off (True, the default) or on (False)."""
+        _check(_c.net_set_nodelay(self._h, 1 if on else 0))
+
+    def set_keepalive(self, seconds):
+        """Turns TCP keep-alive on with ``seconds`` as idle time and probe
+        interval, or off with ``None`` (or 0)."""
+        ms = 0 if seconds is None or seconds <= 0 else max(1, int(math.ceil(seconds * 1000.0)))
+        _check(_c.net_set_keepalive(self._h, ms))
+
+    def makefile(self, mode="rb", buffering=-1):
+        """A binary file object over the connection (``"rb"``, ``"wb"`` or
+        ``"rwb"``) for ``readline()`` and friends. Closing the file does not
+        close the connection."""
+        if set(mode) - set("rwb") or "b" not in mode:
+            raise ValueError("makefile: mode must be binary ('rb', 'wb', 'rwb'), got %r" % mode)
+        raw = _RawConn(self)
+        if buffering == 0:
+            return raw
+        size = io.DEFAULT_BUFFER_SIZE if buffering < 0 else buffering
+        if "r" in mode and "w" in mode:
+            return io.BufferedRWPair(raw, raw, size)
+        if "w" in mode:
+            return io.BufferedWriter(raw, size)
+        return io.BufferedReader(raw, size)
+
+
+class _RawConn(io.RawIOBase):
+    def __init__(self, conn):
+        io.RawIOBase.__init__(self)
+        self._conn = conn
+
+    def readable(self):
+        return True
+
+    def writable(self):
+        return True
+
+    def readinto(self, b):
+        return self._conn.readinto(b)
+
+    def write(self, b):
+        return self._conn.write(b)
+
+
+class Listener(_Handle):
+    """A listener (Go's ``net.Listener``). close() from another thread wakes
+    a blocked accept(), which raises ClosedError."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if self._closed:
+            return "<gonet.Listener handle=%d closed>" % self._h
+        try:
+            return "<gonet.Listener handle=%d %s>" % (self._h, self.local_addr)
+        except GonetError:
+            return "<gonet.Listener handle=%d>" % self._h
+
+    def accept(self):
+        """Waits for and returns the next connection."""
+        r = _c.net_accept(self._h)
+        if r < 0:
+            raise _error(r)
+        return Conn(r)
+
+
+def dial(network, address, timeout=None):
+    """Connects to ``address`` on ``network`` ("tcp", "tcp4", "tcp6",
+    "unix"). ``timeout`` in seconds bounds the whole dial, across every
+    address tried; None (or 0) waits as long as the system does."""
+    net = _encode(network, "network")
+    addr = _encode(address, "address")
+    ms = 0 if timeout is None or timeout <= 0 else max(1, int(math.ceil(timeout * 1000.0)))
+    r = _c.net_dial_timeout(net, addr, ms)
+    if r < 0:
+        raise _error(r)
+    return Conn(r)
+
+
+def listen(network, address):
+    """Listens on ``address`` ("127.0.0.1:8088", ":8088", port 0 for an
+    ephemeral port, a path or "@name" for "unix")."""
+    r = _c.net_listen(_encode(network, "network"), _encode(address, "address"))
+    if r < 0:
+        raise _error(r)
+    return Listener(r)
