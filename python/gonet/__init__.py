@@ -60,6 +60,13 @@ __all__ = [
     "NET_EMSGSIZE",
     "NET_EINTERNAL",
     "NET_ESYSTEM",
+    "NET_ECANCELED",
+    "CanceledError",
+    "Dialer",
+    "lookup_host",
+    "lookup_port",
+    "split_host_port",
+    "join_host_port",
 ]
 
 # ---------------------------------------------------------------------------
@@ -78,6 +85,7 @@ NET_EUNREACH = -10
 NET_EMSGSIZE = -11
 NET_EINTERNAL = -12
 NET_ESYSTEM = -13
+NET_ECANCELED = -14
 
 # ---------------------------------------------------------------------------
 # Finding and loading the library
@@ -164,6 +172,17 @@ FUNCTIONS = {
     "net_remote_addr": (_i64, (_i64, _buf, _len)),
     "net_set_nodelay": (_i64, (_i64, _int)),
     "net_set_keepalive": (_i64, (_i64, _i64)),
+    "net_dialer_new": (_i64, ()),
+    "net_dialer_set_timeout": (_i64, (_i64, _i64)),
+    "net_dialer_set_local_addr": (_i64, (_i64, _str)),
+    "net_dialer_set_fallback_delay": (_i64, (_i64, _i64)),
+    "net_dialer_set_keepalive": (_i64, (_i64, _i64)),
+    "net_dialer_dial": (_i64, (_i64, _str, _str)),
+    "net_dialer_cancel": (_i64, (_i64,)),
+    "net_lookup_host": (_i64, (_str, _buf, _len)),
+    "net_lookup_port": (_i64, (_str, _str)),
+    "net_split_host_port": (_i64, (_str, _buf, _len, _buf, _len)),
+    "net_join_host_port": (_i64, (_str, _str, _buf, _len)),
 }
 
 
@@ -171,13 +190,26 @@ class _Functions:
     """The declared foreign functions, as attributes (``_c.net_read``)."""
 
 
+def _missing(name):
+    def call(*args):
+        raise NotImplementedError("gonet: %s is not in the loaded library (%s); it is older than this binding" % (name, _lib._name))
+
+    return call
+
+
 _c = _Functions()
+MISSING = []  # declared functions the loaded library does not export
 for _name, (_restype, _argtypes) in FUNCTIONS.items():
-    _fn = getattr(_lib, _name)
+    try:
+        _fn = getattr(_lib, _name)
+    except AttributeError:
+        MISSING.append(_name)
+        setattr(_c, _name, _missing(_name))
+        continue
     _fn.restype = _restype
     _fn.argtypes = list(_argtypes)
     setattr(_c, _name, _fn)
-del _name, _restype, _argtypes, _fn
+del _name, _restype, _argtypes
 
 # Pre-bound for the hot paths.
 _net_read = _c.net_read
@@ -242,6 +274,10 @@ class BrokenPipeGonetError(GonetError, BrokenPipeError):
     """NET_EPIPE: broken pipe, the peer is gone."""
 
 
+class CanceledError(GonetError):
+    """NET_ECANCELED: the dial was canceled (Dialer.cancel)."""
+
+
 # code -> (exception class, errno or None)
 _ERRORS = {
     NET_EINVAL: (InvalidArgumentError, _errno.EINVAL),
@@ -255,6 +291,7 @@ _ERRORS = {
     NET_EADDRINUSE: (GonetError, _errno.EADDRINUSE),
     NET_EUNREACH: (GonetError, _errno.ENETUNREACH),
     NET_EMSGSIZE: (GonetError, _errno.EMSGSIZE),
+    NET_ECANCELED: (CanceledError, _errno.ECANCELED),
 }
 
 
@@ -292,10 +329,15 @@ def strerror(code):
 
 def _encode(s, what):
     if isinstance(s, str):
-        return s.encode("utf-8")
-    if isinstance(s, (bytes, bytearray)):
-        return bytes(s)
-    raise TypeError("%s must be str, not %s" % (what, type(s).__name__))
+        b = s.encode("utf-8")
+    elif isinstance(s, (bytes, bytearray)):
+        b = bytes(s)
+    else:
+        raise TypeError("%s must be str, not %s" % (what, type(s).__name__))
+    if b"\0" in b:
+        # C would see only the part before the NUL.
+        raise InvalidArgumentError(NET_EINVAL, "%s %r contains a NUL character" % (what, s), _errno.EINVAL)
+    return b
 
 
 def _millis(seconds):
@@ -309,17 +351,23 @@ def _millis(seconds):
     return int(math.ceil(seconds * 1000.0))
 
 
+def _text(fn, *args):
+    """Calls an snprintf-like fn(*args, buf, len), growing buf as needed."""
+    size = 128
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        n = _check(fn(*args, buf, size))
+        if n < size:
+            return buf.value.decode("utf-8", "replace")
+        size = n + 1
+
+
 def _addr(fn, h):
-    buf = ctypes.create_string_buffer(128)
-    n = _check(fn(h, buf, 128))
-    if n >= 128:
-        buf = ctypes.create_string_buffer(n + 1)
-        n = _check(fn(h, buf, n + 1))
-    return buf.value.decode("utf-8", "replace")
+    return _text(fn, h)
 
 
-class _Handle:
-    """What connections and listeners share: the handle, close, deadlines."""
+class _Closable:
+    """A library handle with close(), a context manager."""
 
     __slots__ = ("_h", "_closed", "__weakref__")
 
@@ -359,6 +407,12 @@ class _Handle:
                 _c.net_close(self._h)
         except Exception:
             pass
+
+
+class _Handle(_Closable):
+    """What connections and listeners share: addresses and deadlines."""
+
+    __slots__ = ()
 
     @property
     def local_addr(self):
@@ -575,3 +629,84 @@ def listen(network, address):
     if r < 0:
         raise _error(r)
     return Listener(r)
+
+
+class Dialer(_Closable):
+    """Go's ``net.Dialer``: dial settings, and cancel() to stop its dials
+    from another thread (as cancelling a Go context does); they raise
+    CanceledError. close() also cancels."""
+
+    __slots__ = ()
+
+    def __init__(self, timeout=None, local_addr=None, fallback_delay=None, keepalive=None):
+        _Closable.__init__(self, _check(_c.net_dialer_new()))
+        if timeout is not None:
+            self.set_timeout(timeout)
+        if local_addr is not None:
+            self.set_local_addr(local_addr)
+        if fallback_delay is not None:
+            self.set_fallback_delay(fallback_delay)
+        if keepalive is not None:
+            self.set_keepalive(keepalive)
+
+    def set_timeout(self, seconds):
+        """Bounds each dial, lookup included; None or 0 means no timeout."""
+        ms = 0 if seconds is None or seconds <= 0 else max(1, int(math.ceil(seconds * 1000.0)))
+        _check(_c.net_dialer_set_timeout(self._h, ms))
+
+    def set_local_addr(self, address):
+        """Binds dials to a local address ("127.0.0.2:0"); None clears it."""
+        _check(_c.net_dialer_set_local_addr(self._h, None if address is None else _encode(address, "address")))
+
+    def set_fallback_delay(self, seconds):
+        """Happy Eyeballs delay: 0 the default 300 ms, negative turns the
+        race off."""
+        ms = int(math.ceil(seconds * 1000.0)) if seconds > 0 else (0 if seconds == 0 else -1)
+        _check(_c.net_dialer_set_fallback_delay(self._h, ms))
+
+    def set_keepalive(self, seconds):
+        """Keep-alive period of the connections made: 0 the default 15 s,
+        None or negative turns keep-alive off."""
+        if seconds is None or seconds < 0:
+            ms = -1
+        else:
+            ms = int(math.ceil(seconds * 1000.0))
+        _check(_c.net_dialer_set_keepalive(self._h, ms))
+
+    def dial(self, network, address):
+        """Dials with the dialer's settings and returns a Conn."""
+        r = _c.net_dialer_dial(self._h, _encode(network, "network"), _encode(address, "address"))
+        if r < 0:
+            raise _error(r)
+        return Conn(r)
+
+    def cancel(self):
+        """Cancels the dials in progress and every later one."""
+        _check(_c.net_dialer_cancel(self._h))
+
+
+def lookup_host(host):
+    """The addresses of ``host`` (Go's ``LookupHost``), as a list of str."""
+    text = _text(_c.net_lookup_host, _encode(host, "host"))
+    return text.split("\n") if text else []
+
+
+def lookup_port(network, service):
+    """The port number of ``service`` ("http" -> 80) on ``network``."""
+    return _check(_c.net_lookup_port(_encode(network, "network"), _encode(service, "service")))
+
+
+def split_host_port(hostport):
+    """Go's ``SplitHostPort``: ("host", "port") from "host:port" or
+    "[v6]:port"; AddressError (a ValueError) when malformed."""
+    b = _encode(hostport, "hostport")
+    n = len(b) + 1
+    host = ctypes.create_string_buffer(n)
+    port = ctypes.create_string_buffer(n)
+    _check(_c.net_split_host_port(b, host, n, port, n))
+    return host.value.decode("utf-8", "replace"), port.value.decode("utf-8", "replace")
+
+
+def join_host_port(host, port):
+    """Go's ``JoinHostPort``: "host:port", or "[host]:port" for IPv6."""
+    return _text(_c.net_join_host_port, _encode(host, "host"), _encode(str(port), "port"))

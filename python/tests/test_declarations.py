@@ -1,0 +1,106 @@
+"""The binding declares every function of include/gonet.h, with matching
+arguments, so that the header and the binding cannot drift apart."""
+
+import ctypes
+import os
+import re
+import unittest
+
+from support import REPO_DIR, gonet
+
+HEADER = os.path.join(REPO_DIR, "include", "gonet.h")
+
+# C types in the header -> ctypes types the binding may declare for them.
+C_TYPES = {
+    "int64_t": {ctypes.c_int64},
+    "size_t": {ctypes.c_size_t},
+    "int": {ctypes.c_int},
+    "const char *": {ctypes.c_char_p},
+    "char *": {ctypes.c_char_p, ctypes.c_void_p},
+    "void *": {ctypes.c_void_p},
+    "const void *": {ctypes.c_void_p},
+}
+
+
+def normalise(ctype):
+    ctype = re.sub(r"\s+", " ", ctype.strip())
+    return re.sub(r"\s*\*\s*", " *", ctype)
+
+
+def parse_header(text):
+    """{name: (return type, [argument types])} for every function."""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", "", text)
+    text = re.sub(r"^\s*#[^\n]*", "", text, flags=re.M)
+    functions = {}
+    for m in re.finditer(r"([A-Za-z_][\w \t*]*?)\b(\w+)\s*\(([^()]*)\)\s*;", text):
+        ret, name, args = m.group(1), m.group(2), m.group(3).strip()
+        argtypes = []
+        if args and args != "void":
+            for arg in args.split(","):
+                # Drop the parameter's name: the last identifier.
+                argtypes.append(normalise(re.sub(r"\b\w+\s*$", "", arg.strip())))
+        functions[name] = (normalise(ret), argtypes)
+    return functions
+
+
+class DeclarationsTest(unittest.TestCase):
+    def setUp(self):
+        with open(HEADER) as f:
+            self.header = parse_header(f.read())
+
+    def test_parser_sees_the_header(self):
+        self.assertIn("net_read", self.header)
+        self.assertEqual(self.header["net_read"], ("int64_t", ["int64_t", "void *", "size_t"]))
+        self.assertEqual(self.header["net_version"], ("const char *", []))
+        self.assertGreaterEqual(len(self.header), 19)
+
+    def test_every_header_function_is_declared(self):
+        missing = sorted(set(self.header) - set(gonet.FUNCTIONS))
+        self.assertEqual(missing, [], "add these to gonet.FUNCTIONS")
+        extra = sorted(set(gonet.FUNCTIONS) - set(self.header))
+        self.assertEqual(extra, [], "declared in the binding but not in the header")
+
+    def test_declarations_match(self):
+        for name, (ret, args) in sorted(self.header.items()):
+            with self.subTest(function=name):
+                restype, argtypes = gonet.FUNCTIONS[name]
+                self.assertEqual(len(argtypes), len(args), "argument count of %s" % name)
+                self.assertIn(restype, C_TYPES[ret], "return type of %s" % name)
+                for i, (c, py) in enumerate(zip(args, argtypes)):
+                    self.assertIn(py, C_TYPES[c], "argument %d (%s) of %s" % (i, c, name))
+                # The loaded function carries the declaration.
+                fn = getattr(gonet._c, name)
+                self.assertIs(fn.restype, restype)
+                self.assertEqual(list(fn.argtypes), list(argtypes))
+
+    def test_codes_match(self):
+        with open(HEADER) as f:
+            codes = dict(re.findall(r"#define (NET_E\w+) (-?\d+)", f.read()))
+        self.assertGreaterEqual(len(codes), 13)
+        for name, value in codes.items():
+            with self.subTest(code=name):
+                self.assertEqual(getattr(gonet, name), int(value))
+
+
+class LoadingTest(unittest.TestCase):
+    def test_loaded_from_gonet_library(self):
+        path = os.environ.get("GONET_LIBRARY")
+        if not path:
+            self.skipTest("GONET_LIBRARY is not set")
+        self.assertEqual(gonet._lib._name, path)
+
+    def test_bad_gonet_library_is_an_import_error(self):
+        import subprocess
+        import sys
+
+        env = dict(os.environ, GONET_LIBRARY="/nonexistent/libgonet.so")
+        code = "import sys; sys.path.insert(0, %r); import gonet" % os.path.dirname(os.path.dirname(gonet.__file__))
+        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("ImportError", r.stderr)
+        self.assertIn("/nonexistent/libgonet.so", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
