@@ -82,6 +82,12 @@
  */
 #define NET_ESYSTEM -13
 
+/**
+ * Operation was canceled: the dial's dialer was cancelled
+ * (`net_dialer_cancel`) or closed.
+ */
+#define NET_ECANCELED -14
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -162,8 +168,9 @@ int64_t net_read(int64_t conn, void *buf, size_t len);
 int64_t net_write(int64_t conn, const void *buf, size_t len);
 
 /**
- * Closes a connection or listener. Threads blocked on it wake and fail
- * with `NET_ECLOSED`; the handle is never valid again. Returns 0, or
+ * Closes a connection, listener or dialer. Threads blocked on it wake and
+ * fail with `NET_ECLOSED` (dials of a closed dialer with
+ * `NET_ECANCELED`); the handle is never valid again. Returns 0, or
  * `NET_ECLOSED` if it was already closed.
  */
 int64_t net_close(int64_t handle);
@@ -227,6 +234,110 @@ int64_t net_set_nodelay(int64_t conn, int on);
  * Connections start with keep-alive on at 15 s, as in Go.
  */
 int64_t net_set_keepalive(int64_t conn, int64_t period_ms);
+
+/**
+ * Makes a dialer (Go's `net.Dialer`) with Go's defaults: no timeout, no
+ * local address, a 300 ms Happy Eyeballs fallback delay, keep-alive at
+ * 15 s. Free it with `net_close`, which also cancels its dials.
+ */
+int64_t net_dialer_new(void);
+
+/**
+ * Bounds each dial of `dialer`, name lookup included, to `timeout_ms`
+ * milliseconds; 0 or less means no timeout.
+ */
+int64_t net_dialer_set_timeout(int64_t dialer, int64_t timeout_ms);
+
+/**
+ * Binds dials of `dialer` to a local address (`"127.0.0.2:0"`); only
+ * remote addresses of the same family are then dialed. NULL clears it.
+ *
+ * # Safety
+ * `address` is NULL or a NUL-terminated string.
+ */
+int64_t net_dialer_set_local_addr(int64_t dialer, const char *address);
+
+/**
+ * Sets how long a dial waits on the first address family before racing
+ * the other (Go's `FallbackDelay`): 0 means the default 300 ms, a
+ * negative value turns the race off so every address is tried in turn.
+ */
+int64_t net_dialer_set_fallback_delay(int64_t dialer, int64_t delay_ms);
+
+/**
+ * Sets the keep-alive period of connections the dialer makes (Go's
+ * `Dialer.KeepAlive`): 0 means the default 15 s, a negative value turns
+ * keep-alive off.
+ */
+int64_t net_dialer_set_keepalive(int64_t dialer, int64_t period_ms);
+
+/**
+ * Dials with the dialer's settings, as `net_dial` does: the name is looked
+ * up within the timeout, and where a host has IPv6 and IPv4 addresses the
+ * families are raced (Happy Eyeballs). Returns a connection handle, or
+ * `NET_ECANCELED` promptly once `net_dialer_cancel` is called.
+ *
+ * # Safety
+ * `network` and `address` are NULL or NUL-terminated strings.
+ */
+int64_t net_dialer_dial(int64_t dialer, const char *network, const char *address);
+
+/**
+ * Cancels every dial of `dialer` in progress, from any thread, and every
+ * later one, as cancelling a Go context does: they fail promptly with
+ * `NET_ECANCELED` ("operation was canceled"). Connections already made
+ * are not affected. Make a new dialer to dial again.
+ */
+int64_t net_dialer_cancel(int64_t dialer);
+
+/**
+ * Looks `host` up with the system resolver and writes every address, one
+ * per line (`"::1\n127.0.0.1"`), NUL-terminated into `buf` like
+ * `snprintf`; returns the full length of that text. An IP literal is
+ * returned as is. `NET_ENOHOST` when the name does not resolve.
+ *
+ * # Safety
+ * `host` is NULL or a NUL-terminated string; `buf` is NULL (with `len` 0)
+ * or valid for writes of `len` bytes.
+ */
+int64_t net_lookup_host(const char *host, char *buf, size_t len);
+
+/**
+ * Go's `LookupPort`: the port number of `service` (`"http"` → 80, `"8080"`
+ * → 8080) on `network` (`"tcp"`, `"tcp4"`, `"tcp6"`).
+ *
+ * # Safety
+ * `network` and `service` are NULL or NUL-terminated strings.
+ */
+int64_t net_lookup_port(const char *network, const char *service);
+
+/**
+ * Go's `SplitHostPort`: splits `"host:port"`, `"[v6]:port"` or
+ * `"[v6%zone]:port"` into host and port, each written NUL-terminated.
+ * Both are parts of `hostport`, so buffers of `strlen(hostport) + 1`
+ * bytes always suffice; a shorter buffer gets `NET_EINVAL`. Returns 0, or
+ * `NET_EADDR` with Go's message (`address x: missing port in address`).
+ *
+ * # Safety
+ * `hostport` is NULL or a NUL-terminated string; `host` and `port` are
+ * valid for writes of `host_len` and `port_len` bytes.
+ */
+int64_t net_split_host_port(const char *hostport,
+                            char *host,
+                            size_t host_len,
+                            char *port,
+                            size_t port_len);
+
+/**
+ * Go's `JoinHostPort`: `"host:port"`, or `"[host]:port"` when the host
+ * has a colon (IPv6). Written NUL-terminated into `buf` like `snprintf`;
+ * returns the full length.
+ *
+ * # Safety
+ * `host` and `port` are NULL or NUL-terminated strings; `buf` is NULL
+ * (with `len` 0) or valid for writes of `len` bytes.
+ */
+int64_t net_join_host_port(const char *host, const char *port, char *buf, size_t len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -375,6 +375,17 @@ pub enum Resolved {
 
 /// Resolves `address` for `network` as Go's `resolveAddrList` does.
 pub fn resolve(network: Network, address: &str, purpose: Purpose) -> Result<Resolved, Cause> {
+    resolve_with(network, address, purpose, &lookup_host)
+}
+
+/// As `resolve`, with `lookup` turning a host name into addresses (so that
+/// a dial can bound or cancel the lookup).
+pub fn resolve_with(
+    network: Network,
+    address: &str,
+    purpose: Purpose,
+    lookup: &dyn Fn(&str) -> Result<Vec<IpAddr>, Cause>,
+) -> Result<Resolved, Cause> {
     if network.is_unix() {
         if address.is_empty() && purpose == Purpose::Dial {
             return Err(Cause::MissingAddress);
@@ -388,7 +399,7 @@ pub fn resolve(network: Network, address: &str, purpose: Purpose) -> Result<Reso
     } else if let Some(ip) = parse_ip(host) {
         vec![ip]
     } else {
-        lookup_host(host)?.into_iter().map(|ip| (ip, 0)).collect()
+        lookup(host)?.into_iter().map(|ip| (ip, 0)).collect()
     };
     let wildcard = ips.is_empty() || ips.iter().all(|(ip, _)| ip.is_unspecified());
     if purpose == Purpose::Listen && wildcard && network == Network::Tcp {

@@ -1,18 +1,20 @@
 //! Dialing and listening: resolve the address, make the socket with Go's
 //! defaults, and connect or bind.
 
-use crate::addr::{Addr, Network, Purpose, Resolved, resolve};
-use crate::error::{Cause, NetError, Result};
+use crate::addr::{Addr, Network, Purpose, Resolved, lookup_host, resolve, resolve_with};
+use crate::dialer::DialOp;
+use crate::error::{Cause, Code, NetError, Result};
 use crate::fd::{NetFd, Role, os_errno, to_addr};
-use crate::poll::{self, NO_DEADLINE, WaitList};
+use crate::poll::{self, NO_DEADLINE};
 use crate::sys::now_ns;
 use socket2::{Domain, SockAddr, Socket, TcpKeepalive, Type};
-use std::net::{Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Go's default keep-alive idle time and probe interval.
-const KEEPALIVE_PERIOD: Duration = Duration::from_secs(15);
+pub const KEEPALIVE_PERIOD: Duration = Duration::from_secs(15);
 
 /// Go gives each address of a serial dial at least this much time, unless
 /// less remains.
@@ -40,42 +42,265 @@ fn new_socket(domain: Domain) -> std::io::Result<Socket> {
     Socket::new(domain, Type::STREAM.nonblocking(), None)
 }
 
-/// Dials `address` on `network`; `deadline` (monotonic ns or `NO_DEADLINE`)
-/// bounds the whole dial.
-pub fn dial(network: &str, address: &str, deadline: i64) -> Result<NetFd> {
-    const OP: &str = "dial";
-    let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
-    let resolved =
-        resolve(net, address, Purpose::Dial).map_err(|c| NetError::new(OP, net.name(), c))?;
-    match resolved {
-        Resolved::Unix(path) => dial_unix(net, &path, deadline),
-        Resolved::Inet(addrs) => dial_serial(net, &addrs, deadline),
-        Resolved::Wildcard(_) => Err(NetError::new(OP, net.name(), Cause::MissingAddress)),
+/// Go's default delay before racing the other address family.
+pub const DEFAULT_FALLBACK_DELAY: Duration = Duration::from_millis(300);
+
+/// How one dial goes: Go's `net.Dialer` fields.
+#[derive(Clone, Debug)]
+pub struct DialOptions {
+    /// Monotonic ns by which the whole dial, lookup included, must be done.
+    pub deadline: i64,
+    /// The local address to bind before connecting.
+    pub local_addr: Option<String>,
+    /// The Happy Eyeballs delay; `None` dials every address in turn.
+    pub fallback_delay: Option<Duration>,
+    /// Keep-alive period; `None` turns keep-alive off.
+    pub keepalive: Option<Duration>,
+}
+
+impl DialOptions {
+    /// Go's defaults, with a deadline.
+    pub fn with_deadline(deadline: i64) -> DialOptions {
+        DialOptions {
+            deadline,
+            local_addr: None,
+            fallback_delay: Some(DEFAULT_FALLBACK_DELAY),
+            keepalive: Some(KEEPALIVE_PERIOD),
+        }
     }
 }
 
-/// Go's `dialSerial`: tries each address in turn, giving each a fair share
-/// of the time left, and reports the first failure if all fail.
-pub fn dial_serial(net: Network, addrs: &[SocketAddr], deadline: i64) -> Result<NetFd> {
-    let mut first_err = None;
-    for (i, addr) in addrs.iter().enumerate() {
-        let remaining = (addrs.len() - i) as i64;
-        let attempt = match partial_deadline(now_ns(), deadline, remaining) {
-            Some(d) => d,
-            None => {
-                return Err(first_err.unwrap_or_else(|| {
-                    NetError::new("dial", net.name(), Cause::Timeout).with_addr(Addr::Inet(*addr))
-                }));
-            }
-        };
-        match dial_one(net, *addr, attempt) {
-            Ok(fd) => return Ok(fd),
-            Err(e) => {
-                first_err.get_or_insert(e);
+/// Dials `address` on `network` as Go's `Dialer.DialContext` does: looks
+/// the host up (within the deadline, and cancellably), then races the two
+/// address families, or tries every address in turn.
+pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) -> Result<NetFd> {
+    const OP: &str = "dial";
+    let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
+    let fail = |c| NetError::new(OP, net.name(), c);
+    if op.is_cancelled() {
+        return Err(fail(Cause::Canceled));
+    }
+    let lookup = |host: &str| lookup_bounded(host, opts.deadline, op);
+    let resolved = resolve_with(net, address, Purpose::Dial, &lookup).map_err(fail)?;
+    let addrs = match resolved {
+        Resolved::Unix(path) => return dial_unix(net, &path, opts.deadline, op),
+        Resolved::Inet(addrs) => addrs,
+        Resolved::Wildcard(_) => return Err(fail(Cause::MissingAddress)),
+    };
+    let local = match &opts.local_addr {
+        Some(text) => Some(local_inet(net, text).map_err(fail)?),
+        None => None,
+    };
+    // A local address decides the family, as in Go.
+    let addrs: Vec<SocketAddr> = addrs
+        .into_iter()
+        .filter(|a| local.is_none_or(|l| l.is_ipv4() == a.is_ipv4()))
+        .collect();
+    if addrs.is_empty() {
+        return Err(fail(Cause::addr("no suitable address found", address)));
+    }
+    let plan = Plan {
+        net,
+        local,
+        keepalive: opts.keepalive,
+        deadline: opts.deadline,
+    };
+    match opts.fallback_delay {
+        Some(delay) if net == Network::Tcp => {
+            let (primaries, fallbacks) = partition(&addrs);
+            if fallbacks.is_empty() {
+                plan.dial_serial(&primaries, op)
+            } else {
+                dial_parallel(&plan, primaries, fallbacks, delay, op)
             }
         }
+        _ => plan.dial_serial(&addrs, op),
     }
-    Err(first_err.unwrap_or_else(|| NetError::new("dial", net.name(), Cause::MissingAddress)))
+}
+
+/// Go's `addrList.partition`: the addresses of the first one's family, and
+/// the rest, each in their original order.
+fn partition(addrs: &[SocketAddr]) -> (Vec<SocketAddr>, Vec<SocketAddr>) {
+    let first_is_v4 = addrs.first().is_some_and(SocketAddr::is_ipv4);
+    addrs.iter().partition(|a| a.is_ipv4() == first_is_v4)
+}
+
+fn local_inet(net: Network, text: &str) -> std::result::Result<SocketAddr, Cause> {
+    match resolve(net, text, Purpose::Listen)? {
+        Resolved::Inet(addrs) => Ok(addrs[0]),
+        Resolved::Wildcard(port) => Ok(SocketAddr::new([0, 0, 0, 0].into(), port)),
+        Resolved::Unix(_) => Err(Cause::addr("unexpected address type", text)),
+    }
+}
+
+/// Looks `host` up on a helper thread when the dial has a deadline or can
+/// be cancelled, so that a hanging resolver cannot hold the dial past
+/// either; the helper finishes on its own and its answer is dropped.
+fn lookup_bounded(
+    host: &str,
+    deadline: i64,
+    op: &Arc<DialOp>,
+) -> std::result::Result<Vec<IpAddr>, Cause> {
+    if deadline == NO_DEADLINE && !op.cancellable() {
+        return lookup_host(host);
+    }
+    let lookup_failed = |err: &str, code| Cause::Lookup {
+        name: host.to_owned(),
+        err: err.to_owned(),
+        code,
+    };
+    let helper_op = Arc::clone(op);
+    let helper_host = host.to_owned();
+    std::thread::Builder::new()
+        .name("gonet-lookup".to_owned())
+        .spawn(move || {
+            let answer = lookup_host(&helper_host);
+            helper_op.post(|e| e.lookup = Some(answer));
+        })
+        .map_err(|e| lookup_failed(&e.to_string(), Code::System))?;
+    match op.wait_for(deadline, |e| e.lookup.take()) {
+        Some(answer) => answer,
+        None if op.is_cancelled() => Err(lookup_failed("operation was canceled", Code::Canceled)),
+        None => Err(lookup_failed("i/o timeout", Code::Timeout)),
+    }
+}
+
+/// Go's `dialParallel`: dials the primaries at once and the fallbacks
+/// after `delay` (or as soon as the primaries fail); the first connection
+/// wins, the other racer is stopped and anything it connects is closed.
+/// When both fail, the primaries' error is the answer.
+fn dial_parallel(
+    plan: &Plan,
+    primaries: Vec<SocketAddr>,
+    fallbacks: Vec<SocketAddr>,
+    delay: Duration,
+    op: &Arc<DialOp>,
+) -> Result<NetFd> {
+    let start_racer = |primary: bool, addrs: Vec<SocketAddr>| {
+        let racer_op = Arc::clone(op);
+        let racer_plan = plan.clone();
+        let spawned = std::thread::Builder::new()
+            .name("gonet-dial".to_owned())
+            .spawn(move || {
+                let result = racer_plan.dial_serial(&addrs, &racer_op);
+                racer_op.post(|e| e.racers.push_back((primary, result)));
+            });
+        if let Err(e) = spawned {
+            let err = NetError::new("dial", plan.net.name(), Cause::Invalid(e.to_string()));
+            op.post(|ev| ev.racers.push_back((primary, Err(err))));
+        }
+    };
+    start_racer(true, primaries);
+    let fallback_at = now_ns().saturating_add(delay.as_nanos() as i64);
+    let mut fallbacks = Some(fallbacks);
+    let mut primary_err = None;
+    let mut fallback_err = None;
+    loop {
+        let until = if fallbacks.is_some() {
+            fallback_at
+        } else {
+            NO_DEADLINE
+        };
+        match op.wait_for(until, |e| e.racers.pop_front()) {
+            Some((_, Ok(conn))) => {
+                op.finish();
+                return Ok(conn);
+            }
+            Some((primary, Err(err))) => {
+                if primary {
+                    primary_err = Some(err);
+                } else {
+                    fallback_err = Some(err);
+                }
+            }
+            // Cancelled: the racers see it too and stop; their late results
+            // are dropped with the operation.
+            None if op.is_cancelled() => {
+                op.finish();
+                return Err(NetError::new("dial", plan.net.name(), Cause::Canceled));
+            }
+            None => {}
+        }
+        if let Some(f) = fallbacks.take_if(|_| primary_err.is_some() || now_ns() >= fallback_at) {
+            start_racer(false, f);
+        }
+        if fallbacks.is_none() && primary_err.is_some() && fallback_err.is_some() {
+            op.finish();
+            return Err(primary_err
+                .or(fallback_err)
+                .unwrap_or_else(|| NetError::new("dial", plan.net.name(), Cause::MissingAddress)));
+        }
+    }
+}
+
+/// What a serial dial needs, cloned into racer threads.
+#[derive(Clone)]
+struct Plan {
+    net: Network,
+    local: Option<SocketAddr>,
+    keepalive: Option<Duration>,
+    deadline: i64,
+}
+
+impl Plan {
+    /// Go's `dialSerial`: tries each address in turn, giving each a fair
+    /// share of the time left, and reports the first failure if all fail.
+    fn dial_serial(&self, addrs: &[SocketAddr], op: &DialOp) -> Result<NetFd> {
+        let net = self.net.name();
+        let mut first_err = None;
+        for (i, addr) in addrs.iter().enumerate() {
+            if op.stopped() {
+                return Err(first_err.unwrap_or_else(|| {
+                    NetError::new("dial", net, Cause::Canceled).with_addr(Addr::Inet(addrs[0]))
+                }));
+            }
+            let remaining = (addrs.len() - i) as i64;
+            let Some(attempt) = partial_deadline(now_ns(), self.deadline, remaining) else {
+                return Err(first_err.unwrap_or_else(|| {
+                    NetError::new("dial", net, Cause::Timeout).with_addr(Addr::Inet(*addr))
+                }));
+            };
+            match self.dial_one(*addr, attempt, op) {
+                Ok(fd) => return Ok(fd),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_err.unwrap_or_else(|| NetError::new("dial", net, Cause::MissingAddress)))
+    }
+
+    fn dial_one(&self, addr: SocketAddr, deadline: i64, op: &DialOp) -> Result<NetFd> {
+        let raddr = Addr::Inet(addr);
+        let fail = |cause| {
+            NetError::new("dial", self.net.name(), cause)
+                .with_source(self.local.map(|l| Addr::Inet(l).to_string()))
+                .with_addr(&raddr)
+        };
+        let sock = new_socket(Domain::for_address(addr))
+            .map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
+        if let Some(local) = self.local {
+            sock.bind(&SockAddr::from(local))
+                .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+        }
+        connect(&sock, &SockAddr::from(addr), deadline, op).map_err(fail)?;
+        let _ = sock.set_tcp_nodelay(true);
+        let _ = set_keepalive(&sock, self.keepalive);
+        let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
+        Ok(NetFd::new(sock, self.net, Role::Conn, laddr, Some(raddr)))
+    }
+}
+
+/// Dials the given addresses in turn with Go's defaults: the dialer's
+/// serial strategy, for callers that already hold resolved addresses.
+pub fn dial_serial(net: Network, addrs: &[SocketAddr], deadline: i64) -> Result<NetFd> {
+    let plan = Plan {
+        net,
+        local: None,
+        keepalive: Some(KEEPALIVE_PERIOD),
+        deadline,
+    };
+    plan.dial_serial(addrs, &DialOp::new(false))
 }
 
 /// Go's `partialDeadline`; `None` when the time is already up.
@@ -94,24 +319,13 @@ fn partial_deadline(now: i64, deadline: i64, addrs_remaining: i64) -> Option<i64
     Some(now + share)
 }
 
-fn dial_one(net: Network, addr: SocketAddr, deadline: i64) -> Result<NetFd> {
-    let raddr = Addr::Inet(addr);
-    let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
-    let sock = new_socket(Domain::for_address(addr))
-        .map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
-    connect(&sock, &SockAddr::from(addr), deadline).map_err(fail)?;
-    apply_tcp_defaults(&sock);
-    let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
-    Ok(NetFd::new(sock, net, Role::Conn, laddr, Some(raddr)))
-}
-
-fn dial_unix(net: Network, path: &str, deadline: i64) -> Result<NetFd> {
+fn dial_unix(net: Network, path: &str, deadline: i64, op: &DialOp) -> Result<NetFd> {
     let raddr = Addr::Unix(path.into());
     let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
     let sa = unix_sockaddr(path).map_err(fail)?;
     let sock =
         new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
-    connect(&sock, &sa, deadline).map_err(fail)?;
+    connect(&sock, &sa, deadline, op).map_err(fail)?;
     let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
     Ok(NetFd::new(sock, net, Role::Conn, laddr, Some(raddr)))
 }
@@ -128,7 +342,12 @@ fn unix_sockaddr(path: &str) -> std::result::Result<SockAddr, Cause> {
 
 /// Connects a non-blocking socket, waiting for the handshake until
 /// `deadline`.
-fn connect(sock: &Socket, sa: &SockAddr, deadline: i64) -> std::result::Result<(), Cause> {
+fn connect(
+    sock: &Socket,
+    sa: &SockAddr,
+    deadline: i64,
+    op: &DialOp,
+) -> std::result::Result<(), Cause> {
     match sock.connect(sa) {
         Ok(()) => return Ok(()),
         Err(e) => match os_errno(&e) {
@@ -137,13 +356,21 @@ fn connect(sock: &Socket, sa: &SockAddr, deadline: i64) -> std::result::Result<(
             errno => return Err(Cause::syscall("connect", errno)),
         },
     }
-    let waiters = WaitList::default();
     loop {
+        if op.stopped() {
+            return Err(Cause::Canceled);
+        }
         if deadline != NO_DEADLINE && deadline <= now_ns() {
             return Err(Cause::Timeout);
         }
-        poll::wait(sock.as_raw_fd(), libc::POLLOUT, deadline, &waiters, || true)
-            .map_err(|e| Cause::syscall("poll", e))?;
+        poll::wait(
+            sock.as_raw_fd(),
+            libc::POLLOUT,
+            deadline,
+            &op.waiters,
+            || !op.stopped(),
+        )
+        .map_err(|e| Cause::syscall("poll", e))?;
         match sock.take_error() {
             Ok(None) => {}
             Ok(Some(e)) => return Err(Cause::syscall("connect", os_errno(&e))),

@@ -31,6 +31,9 @@ pub const NET_EMSGSIZE: i64 = -11;
 pub const NET_EINTERNAL: i64 = -12;
 /// Any other operating-system error.
 pub const NET_ESYSTEM: i64 = -13;
+/// Operation was canceled: the dial's dialer was cancelled
+/// (`net_dialer_cancel`) or closed.
+pub const NET_ECANCELED: i64 = -14;
 
 /// The class of a failure; each maps to one `NET_E*` code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +51,7 @@ pub enum Code {
     MsgSize,
     Internal,
     System,
+    Canceled,
 }
 
 impl Code {
@@ -66,6 +70,7 @@ impl Code {
             Code::MsgSize => NET_EMSGSIZE,
             Code::Internal => NET_EINTERNAL,
             Code::System => NET_ESYSTEM,
+            Code::Canceled => NET_ECANCELED,
         }
     }
 
@@ -105,6 +110,7 @@ pub fn describe(code: i64) -> &'static std::ffi::CStr {
         NET_EMSGSIZE => c"message too long",
         NET_EINTERNAL => c"internal error",
         NET_ESYSTEM => c"operating system error",
+        NET_ECANCELED => c"operation was canceled",
         _ => c"unknown error code",
     }
 }
@@ -119,6 +125,9 @@ pub enum Cause {
     Closed,
     #[error("i/o timeout")]
     Timeout,
+    /// Go's `errCanceled`, for a dial whose context was cancelled.
+    #[error("operation was canceled")]
+    Canceled,
     /// Go's `AddrError`: `address 127.0.0.1: missing port in address`.
     #[error("address {addr}: {err}")]
     Addr { err: &'static str, addr: String },
@@ -148,6 +157,7 @@ impl Cause {
             Cause::Syscall { errno, .. } => Code::from_errno(*errno),
             Cause::Closed => Code::Closed,
             Cause::Timeout => Code::Timeout,
+            Cause::Canceled => Code::Canceled,
             Cause::Addr { .. } | Cause::MissingAddress | Cause::UnknownNetwork(_) => Code::Addr,
             Cause::Lookup { code, .. } => *code,
             Cause::Invalid(_) => Code::Inval,

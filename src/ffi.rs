@@ -9,6 +9,7 @@
 //! from any thread wakes the others blocked on that handle.
 
 use crate::dial;
+use crate::dialer::DialOp;
 use crate::error::{Cause, NET_EINTERNAL, NetError, Result, describe};
 use crate::fd::{Direction, NetFd, Role};
 use crate::handle;
@@ -55,7 +56,11 @@ pub(crate) fn call(op: &'static str, f: impl FnOnce() -> Result<i64>) -> i64 {
 ///
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string.
-unsafe fn arg_str<'a>(op: &'static str, what: &str, ptr: *const c_char) -> Result<&'a str> {
+pub(crate) unsafe fn arg_str<'a>(
+    op: &'static str,
+    what: &str,
+    ptr: *const c_char,
+) -> Result<&'a str> {
     if ptr.is_null() {
         return Err(NetError::invalid(op, format!("{what} is NULL")));
     }
@@ -65,7 +70,7 @@ unsafe fn arg_str<'a>(op: &'static str, what: &str, ptr: *const c_char) -> Resul
         .map_err(|_| NetError::invalid(op, format!("{what} is not valid UTF-8")))
 }
 
-fn check_len(op: &'static str, ptr_is_null: bool, len: usize) -> Result<()> {
+pub(crate) fn check_len(op: &'static str, ptr_is_null: bool, len: usize) -> Result<()> {
     if len > isize::MAX as usize {
         return Err(NetError::invalid(op, format!("length {len} is too large")));
     }
@@ -77,7 +82,13 @@ fn check_len(op: &'static str, ptr_is_null: bool, len: usize) -> Result<()> {
 
 /// The open descriptor behind `h`; `NET_ECLOSED` when there is none.
 fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
-    handle::get(h).ok_or_else(|| NetError::new(op, "", Cause::Closed))
+    handle::get(h).ok_or_else(|| {
+        if handle::DIALERS.get(h).is_some() {
+            NetError::invalid(op, format!("handle {h} is a dialer"))
+        } else {
+            NetError::new(op, "", Cause::Closed)
+        }
+    })
 }
 
 fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<NetFd>> {
@@ -178,7 +189,8 @@ unsafe fn dial_with_timeout(
     } else {
         NO_DEADLINE
     };
-    dial::dial(network, address, deadline).map(handle::insert)
+    let opts = dial::DialOptions::with_deadline(deadline);
+    dial::dial(network, address, &opts, &Arc::new(DialOp::new(false))).map(handle::insert)
 }
 
 /// Listens on `address` (`"127.0.0.1:8088"`, `":8088"` for every address,
@@ -260,15 +272,21 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
     })
 }
 
-/// Closes a connection or listener. Threads blocked on it wake and fail
-/// with `NET_ECLOSED`; the handle is never valid again. Returns 0, or
+/// Closes a connection, listener or dialer. Threads blocked on it wake and
+/// fail with `NET_ECLOSED` (dials of a closed dialer with
+/// `NET_ECANCELED`); the handle is never valid again. Returns 0, or
 /// `NET_ECLOSED` if it was already closed.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_close(handle: i64) -> i64 {
     const OP: &str = "close";
     call(OP, || {
-        let fd = handle::remove(handle).ok_or_else(|| NetError::new(OP, "", Cause::Closed))?;
-        fd.close();
+        if let Some(fd) = handle::remove(handle) {
+            fd.close();
+        } else if let Some(dialer) = handle::DIALERS.remove(handle) {
+            dialer.cancel();
+        } else {
+            return Err(NetError::new(OP, "", Cause::Closed));
+        }
         Ok(0)
     })
 }
@@ -328,7 +346,12 @@ pub extern "C" fn net_set_write_deadline(handle: i64, timeout_ms: i64) -> i64 {
 
 /// Copies `text` into `buf` like `snprintf`: at most `len - 1` bytes and a
 /// NUL; returns the full length of `text`.
-fn write_text(op: &'static str, text: &str, buf: *mut c_char, len: usize) -> Result<i64> {
+pub(crate) fn write_text(
+    op: &'static str,
+    text: &str,
+    buf: *mut c_char,
+    len: usize,
+) -> Result<i64> {
     check_len(op, buf.is_null(), len)?;
     if len > 0 {
         let n = text.len().min(len - 1);

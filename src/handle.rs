@@ -1,10 +1,13 @@
-//! The handle table: maps the integers C holds to live descriptors.
+//! The handle tables: map the integers C holds to live objects.
 //!
-//! Handles come from a counter that only goes up, so a number is never
+//! Handles come from one counter that only goes up, so a number is never
 //! issued twice in a process: a stale handle finds nothing, never a newer
-//! connection. The table is sharded so that threads working on different
-//! connections rarely touch the same lock.
+//! connection. Descriptors (connections, listeners) and dialers live in
+//! separate tables that share the counter, so the hot path looks in a
+//! table of descriptors only. Each table is sharded so that threads working
+//! on different connections rarely touch the same lock.
 
+use crate::dialer::Dialer;
 use crate::fd::NetFd;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,52 +15,89 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 const SHARDS: usize = 16;
 
-type Shard = RwLock<HashMap<i64, Arc<NetFd>>>;
-
-static TABLE: LazyLock<[Shard; SHARDS]> = LazyLock::new(Default::default);
 static NEXT_HANDLE: AtomicI64 = AtomicI64::new(1);
 
-fn shard(handle: i64) -> &'static Shard {
-    &TABLE[(handle as u64 % SHARDS as u64) as usize]
+pub struct Table<T> {
+    shards: [RwLock<HashMap<i64, Arc<T>>>; SHARDS],
 }
 
-/// Stores `fd` and returns its new handle, always greater than 0.
+impl<T> Table<T> {
+    fn new() -> Table<T> {
+        Table {
+            shards: std::array::from_fn(|_| RwLock::new(HashMap::new())),
+        }
+    }
+
+    fn shard(&self, handle: i64) -> &RwLock<HashMap<i64, Arc<T>>> {
+        &self.shards[(handle as u64 % SHARDS as u64) as usize]
+    }
+
+    /// Stores `value` and returns its new handle, always greater than 0.
+    pub fn insert(&self, value: T) -> i64 {
+        let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+        self.shard(handle)
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(handle, Arc::new(value));
+        handle
+    }
+
+    /// The object behind `handle`, if it is open.
+    pub fn get(&self, handle: i64) -> Option<Arc<T>> {
+        if handle <= 0 {
+            return None;
+        }
+        self.shard(handle)
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&handle)
+            .cloned()
+    }
+
+    /// Takes `handle` out of the table; later look-ups of it find nothing.
+    pub fn remove(&self, handle: i64) -> Option<Arc<T>> {
+        if handle <= 0 {
+            return None;
+        }
+        self.shard(handle)
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&handle)
+    }
+
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Connections and listeners.
+pub static FDS: LazyLock<Table<NetFd>> = LazyLock::new(Table::new);
+/// Dialers (`net_dialer_new`).
+pub static DIALERS: LazyLock<Table<Dialer>> = LazyLock::new(Table::new);
+
+/// Stores a descriptor and returns its new handle.
 pub fn insert(fd: NetFd) -> i64 {
-    let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-    shard(handle)
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(handle, Arc::new(fd));
-    handle
+    FDS.insert(fd)
 }
 
 /// The descriptor behind `handle`, if it is open.
 pub fn get(handle: i64) -> Option<Arc<NetFd>> {
-    if handle <= 0 {
-        return None;
-    }
-    shard(handle)
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&handle)
-        .cloned()
+    FDS.get(handle)
 }
 
-/// Takes `handle` out of the table; later look-ups of it find nothing.
+/// Takes a descriptor's handle out of the table.
 pub fn remove(handle: i64) -> Option<Arc<NetFd>> {
-    if handle <= 0 {
-        return None;
-    }
-    shard(handle)
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&handle)
+    FDS.remove(handle)
 }
 
-/// How many handles are open, for tests and leak checks.
+/// How many handles of any kind are open, for tests and leak checks.
 pub fn open_count() -> usize {
-    TABLE
-        .iter()
-        .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
-        .sum()
+    FDS.len() + DIALERS.len()
 }

@@ -1,21 +1,29 @@
 //! gonet: Go's `net` package semantics for C, C++ and Python, over a C ABI.
 //!
 //! Layers, from the C boundary down:
-//! - `ffi`: the exported `net_*` functions, the panic boundary and the
-//!   per-thread last error;
+//! - `ffi`, `ffi_dial`: the exported `net_*` functions, the panic boundary
+//!   and the per-thread last error;
 //! - `handle`: the table from C's integer handles to descriptors;
-//! - `dial`, `fd`, `poll`, `sys`: sockets, blocking with wake-ups, deadlines;
+//! - `dial`, `dialer`, `fd`, `poll`, `sys`: dialing (Happy Eyeballs,
+//!   cancellation), sockets, blocking with wake-ups, deadlines;
 //! - `addr`: Go's address syntax and name resolution;
 //! - `error`: the codes and Go-worded messages.
 
 pub mod addr;
 pub mod dial;
+pub mod dialer;
 pub mod error;
 pub mod fd;
 pub mod ffi;
+pub mod ffi_dial;
 pub mod handle;
 mod poll;
 mod sys;
 
-pub use error::*;
+pub use error::{
+    NET_EADDR, NET_EADDRINUSE, NET_ECANCELED, NET_ECLOSED, NET_EINTERNAL, NET_EINVAL, NET_EMSGSIZE,
+    NET_ENOHOST, NET_EPIPE, NET_EREFUSED, NET_ERESET, NET_ESYSTEM, NET_ETIMEOUT, NET_EUNREACH,
+    NetError,
+};
 pub use ffi::*;
+pub use ffi_dial::*;

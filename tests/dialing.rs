@@ -1,0 +1,484 @@
+//! Dialing like Go: Happy Eyeballs between address families, timeouts that
+//! bound the whole dial (lookup included), cancellation from another
+//! thread, and the lookup and host:port helpers.
+//!
+//! Tests that need a host name with two families, an address that never
+//! answers, or a resolver that hangs run inside a network namespace that
+//! the outer test makes (`ip netns`): `ip netns exec` shows the process
+//! the namespace's own /etc/hosts and /etc/resolv.conf, and a veth pair
+//! whose far end drops everything is the black hole: the silent addresses
+//! (192.0.2.53, 2001:db8::99) have permanent neighbour entries with a MAC
+//! that nothing owns, so packets to them leave one end, reach the other
+//! end of the pair in the same namespace, and are discarded there without
+//! an answer. No packet leaves the namespace. The inner tests are
+//! marked ignored so that a plain run lists them as such; their outer test
+//! runs them in the namespace and fails if they do.
+
+mod common;
+use common::*;
+use gonet::*;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// An address in the namespaces' black hole (the dummy interface).
+const BLACK_HOLE_V6: &str = "2001:db8::99";
+
+/// A network namespace with loopback up, a black hole, and its own hosts
+/// and resolver files; removed on drop.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn new(tag: &str, hosts: &str, resolv: &str) -> Netns {
+        let name = format!("gonet-{}-{tag}", std::process::id());
+        let ns = Netns { name };
+        let ip = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().expect("run ip");
+            assert!(
+                out.status.success(),
+                "cannot set up network namespace {} (ip {}): {}; these tests need root and iproute2",
+                ns.name,
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        ip(&["netns", "add", &ns.name]);
+        ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
+        let n = ns.name.as_str();
+        ip(&[
+            "-n", n, "link", "add", "hole0", "type", "veth", "peer", "name", "hole1",
+        ]);
+        ip(&["-n", n, "link", "set", "hole0", "up"]);
+        ip(&["-n", n, "link", "set", "hole1", "up"]);
+        ip(&["-n", n, "addr", "add", "192.0.2.1/24", "dev", "hole0"]);
+        ip(&[
+            "-n",
+            n,
+            "-6",
+            "addr",
+            "add",
+            "2001:db8::1/64",
+            "dev",
+            "hole0",
+            "nodad",
+        ]);
+        for silent in ["192.0.2.53", BLACK_HOLE_V6] {
+            ip(&[
+                "-n",
+                n,
+                "neigh",
+                "add",
+                silent,
+                "lladdr",
+                "02:00:00:00:00:99",
+                "dev",
+                "hole0",
+                "nud",
+                "permanent",
+            ]);
+        }
+        let etc = ns.etc_dir();
+        std::fs::create_dir_all(&etc).expect("make /etc/netns/<name>");
+        std::fs::write(etc.join("hosts"), hosts).expect("write the namespace's hosts");
+        std::fs::write(etc.join("resolv.conf"), resolv).expect("write its resolv.conf");
+        ns
+    }
+
+    fn etc_dir(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from("/etc/netns").join(&self.name)
+    }
+
+    /// Runs the ignored test `test` of this binary inside the namespace
+    /// and fails unless it ran and passed.
+    fn run(&self, test: &str) {
+        let exe = std::env::current_exe().unwrap();
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .arg(exe)
+            .args([
+                "--exact",
+                test,
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .output()
+            .expect("run ip netns exec");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stdout.contains("test result: ok. 1 passed"),
+            "{test} failed inside the namespace:\n{stdout}\n{stderr}"
+        );
+        print!("{stdout}");
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+        let _ = std::fs::remove_dir_all(self.etc_dir());
+    }
+}
+
+const NO_DNS: &str = "# names come from the namespace's hosts file only\n";
+
+fn lookup(host: &str) -> Vec<String> {
+    let mut buf = [0 as std::ffi::c_char; 512];
+    // SAFETY: NUL-terminated host; buf writable for its length.
+    let n = unsafe { net_lookup_host(cstr(host).as_ptr(), buf.as_mut_ptr(), buf.len()) };
+    assert!(n >= 0, "lookup {host}: {}", last_error());
+    // SAFETY: NUL-terminated by net_lookup_host.
+    let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    text.lines().map(str::to_owned).collect()
+}
+
+fn dial_timeout(address: &str, ms: i64) -> i64 {
+    // SAFETY: NUL-terminated strings.
+    unsafe { net_dial_timeout(cstr("tcp").as_ptr(), cstr(address).as_ptr(), ms) }
+}
+
+fn port_of(h: i64) -> String {
+    local_addr(h).rsplit_once(':').unwrap().1.to_owned()
+}
+
+#[test]
+fn localhost_with_two_families_and_one_listener() {
+    let ns = Netns::new("lh", "::1 localhost\n127.0.0.1 localhost\n", NO_DNS);
+    ns.run("netns_localhost_with_one_family_listening");
+}
+
+#[test]
+#[ignore = "runs inside a network namespace made by localhost_with_two_families_and_one_listener"]
+fn netns_localhost_with_one_family_listening() {
+    assert_eq!(lookup("localhost"), ["::1", "127.0.0.1"]);
+    for only in ["127.0.0.1:0", "[::1]:0"] {
+        let l = listen("tcp", only);
+        let start = Instant::now();
+        let c = dial("tcp", &format!("localhost:{}", port_of(l)));
+        let took = start.elapsed();
+        // The refused family fails at once, so the other starts at once
+        // rather than after the 300 ms fallback delay.
+        assert!(took < Duration::from_millis(150), "took {took:?}");
+        assert_eq!(remote_addr(c), local_addr(l));
+        let s = net_accept(l);
+        assert!(s > 0);
+        for h in [c, s, l] {
+            net_close(h);
+        }
+    }
+}
+
+#[test]
+fn first_address_never_answers_second_does() {
+    let hosts = format!("{BLACK_HOLE_V6} twofamilies\n127.0.0.1 twofamilies\n");
+    let ns = Netns::new("he", &hosts, NO_DNS);
+    ns.run("netns_happy_eyeballs_falls_back_after_300ms");
+}
+
+#[test]
+#[ignore = "runs inside a network namespace made by first_address_never_answers_second_does"]
+fn netns_happy_eyeballs_falls_back_after_300ms() {
+    assert_eq!(lookup("twofamilies"), [BLACK_HOLE_V6, "127.0.0.1"]);
+    let l = listen("tcp", "127.0.0.1:0");
+    let start = Instant::now();
+    let c = dial_timeout(&format!("twofamilies:{}", port_of(l)), 10_000);
+    let took = start.elapsed();
+    assert!(c > 0, "{}", last_error());
+    println!("connected over the second family after {took:?}");
+    assert!(
+        took >= Duration::from_millis(290) && took < Duration::from_millis(450),
+        "expected the 300 ms fallback delay, took {took:?}"
+    );
+    assert_eq!(remote_addr(c), local_addr(l));
+    // Without the race (fallback off) the dial waits on the silent address
+    // until its share of the timeout runs out.
+    let d = net_dialer_new();
+    assert_eq!(net_dialer_set_fallback_delay(d, -1), 0);
+    assert_eq!(net_dialer_set_timeout(d, 400), 0);
+    let start = Instant::now();
+    // SAFETY: NUL-terminated strings.
+    let rc = unsafe {
+        net_dialer_dial(
+            d,
+            cstr("tcp").as_ptr(),
+            cstr(&format!("twofamilies:{}", port_of(l))).as_ptr(),
+        )
+    };
+    assert_eq!(rc, NET_ETIMEOUT, "{}", last_error());
+    assert!(start.elapsed() < Duration::from_millis(500));
+    for h in [c, l, d] {
+        net_close(h);
+    }
+}
+
+#[test]
+fn timeouts_bound_black_holes_and_hanging_resolvers() {
+    // The only name server sits in the black hole: every lookup of a name
+    // not in the hosts file hangs until the resolver gives up (5 s).
+    let resolv = "nameserver 192.0.2.53\noptions timeout:5 attempts:1\n";
+    let ns = Netns::new("to", "127.0.0.1 localhost\n", resolv);
+    ns.run("netns_timeouts_bound_the_whole_dial");
+}
+
+#[test]
+#[ignore = "runs inside a network namespace made by timeouts_bound_black_holes_and_hanging_resolvers"]
+fn netns_timeouts_bound_the_whole_dial() {
+    let start = Instant::now();
+    let rc = dial_timeout(&format!("[{BLACK_HOLE_V6}]:80"), 200);
+    let took = start.elapsed().as_millis() as i64;
+    assert_eq!(rc, NET_ETIMEOUT, "{}", last_error());
+    assert_eq!(
+        last_error(),
+        format!("dial tcp [{BLACK_HOLE_V6}]:80: i/o timeout")
+    );
+    assert!(
+        (150..=250).contains(&took),
+        "black-holed dial took {took} ms"
+    );
+
+    let start = Instant::now();
+    let rc = dial_timeout("hangs.example:80", 200);
+    let took = start.elapsed().as_millis() as i64;
+    assert_eq!(rc, NET_ETIMEOUT, "{}", last_error());
+    assert_eq!(last_error(), "dial tcp: lookup hangs.example: i/o timeout");
+    assert!((150..=250).contains(&took), "hanging lookup took {took} ms");
+
+    // A hanging lookup is cancellable too.
+    let d = net_dialer_new();
+    let dialing = thread::spawn(move || {
+        // SAFETY: NUL-terminated strings.
+        let rc =
+            unsafe { net_dialer_dial(d, cstr("tcp").as_ptr(), cstr("hangs.example:80").as_ptr()) };
+        (rc, last_error(), Instant::now())
+    });
+    thread::sleep(Duration::from_millis(100));
+    let cancelled_at = Instant::now();
+    assert_eq!(net_dialer_cancel(d), 0);
+    let (rc, msg, ended) = dialing.join().unwrap();
+    assert_eq!(rc, NET_ECANCELED, "{msg}");
+    assert_eq!(
+        msg,
+        "dial tcp: lookup hangs.example: operation was canceled"
+    );
+    assert!(ended.duration_since(cancelled_at) < Duration::from_millis(50));
+    net_close(d);
+}
+
+/// A loopback listener with a full accept queue: connects to it hang.
+fn full_listener() -> (socket2::Socket, Vec<std::net::TcpStream>, String) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => fillers.push(s),
+            Err(_) => break,
+        }
+    }
+    (listener, fillers, addr.to_string())
+}
+
+#[test]
+fn a_dial_cancelled_midway_returns_promptly() {
+    let (_listener, _fillers, addr) = full_listener();
+    let d = net_dialer_new();
+    assert!(d > 0);
+    let target = addr.clone();
+    let dialing = thread::spawn(move || {
+        // SAFETY: NUL-terminated strings.
+        let rc = unsafe { net_dialer_dial(d, cstr("tcp").as_ptr(), cstr(&target).as_ptr()) };
+        (rc, last_error(), Instant::now())
+    });
+    thread::sleep(Duration::from_millis(200));
+    assert!(
+        !dialing.is_finished(),
+        "the dial should hang on the full queue"
+    );
+    let cancelled_at = Instant::now();
+    assert_eq!(net_dialer_cancel(d), 0);
+    let (rc, msg, ended) = dialing.join().unwrap();
+    assert_eq!(rc, NET_ECANCELED, "{msg}");
+    assert_eq!(msg, format!("dial tcp {addr}: operation was canceled"));
+    assert!(ended.duration_since(cancelled_at) < Duration::from_millis(50));
+    // Cancelled for good, like a Go context.
+    // SAFETY: NUL-terminated strings.
+    let again = unsafe { net_dialer_dial(d, cstr("tcp").as_ptr(), cstr(&addr).as_ptr()) };
+    assert_eq!(again, NET_ECANCELED);
+    assert_eq!(net_close(d), 0);
+    // SAFETY: as above.
+    let closed = unsafe { net_dialer_dial(d, cstr("tcp").as_ptr(), cstr(&addr).as_ptr()) };
+    assert_eq!(closed, NET_ECLOSED);
+}
+
+#[test]
+fn closing_a_dialer_cancels_its_dials() {
+    let (_listener, _fillers, addr) = full_listener();
+    let d = net_dialer_new();
+    let dialing = thread::spawn(move || {
+        // SAFETY: NUL-terminated strings.
+        unsafe { net_dialer_dial(d, cstr("tcp").as_ptr(), cstr(&addr).as_ptr()) }
+    });
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(net_close(d), 0);
+    assert_eq!(dialing.join().unwrap(), NET_ECANCELED);
+}
+
+#[test]
+fn dialer_settings_apply() {
+    let l = listen("tcp", "127.0.0.1:0");
+    let d = net_dialer_new();
+    // SAFETY: NUL-terminated string.
+    assert_eq!(
+        unsafe { net_dialer_set_local_addr(d, cstr("127.0.0.2:0").as_ptr()) },
+        0
+    );
+    assert_eq!(net_dialer_set_keepalive(d, -1), 0);
+    assert_eq!(net_dialer_set_timeout(d, 5000), 0);
+    // SAFETY: NUL-terminated strings.
+    let c = unsafe { net_dialer_dial(d, cstr("tcp").as_ptr(), cstr(&local_addr(l)).as_ptr()) };
+    assert!(c > 0, "{}", last_error());
+    assert!(local_addr(c).starts_with("127.0.0.2:"), "{}", local_addr(c));
+    let s = net_accept(l);
+    assert!(remote_addr(s).starts_with("127.0.0.2:"));
+    // A dialer is not a connection, nor the reverse.
+    assert_eq!(write(d, b"x"), NET_EINVAL);
+    assert_eq!(last_error(), format!("write: handle {d} is a dialer"));
+    assert_eq!(net_dialer_cancel(c), NET_EINVAL);
+    for h in [c, s, l, d] {
+        assert_eq!(net_close(h), 0);
+    }
+}
+
+#[test]
+fn lookups_for_c_users() {
+    // SAFETY: NUL-terminated strings.
+    unsafe {
+        assert_eq!(
+            net_lookup_port(cstr("tcp").as_ptr(), cstr("http").as_ptr()),
+            80
+        );
+        assert_eq!(
+            net_lookup_port(cstr("tcp").as_ptr(), cstr("8080").as_ptr()),
+            8080
+        );
+        assert_eq!(
+            net_lookup_port(cstr("tcp").as_ptr(), cstr("nope-nope").as_ptr()),
+            NET_EADDR
+        );
+        assert_eq!(
+            last_error(),
+            "lookup_port: lookup tcp/nope-nope: unknown port"
+        );
+        assert_eq!(
+            net_lookup_port(cstr("tcp").as_ptr(), cstr("65536").as_ptr()),
+            NET_EADDR
+        );
+        let mut buf = [0 as std::ffi::c_char; 8];
+        assert_eq!(
+            net_lookup_host(cstr("nosuchhost.invalid").as_ptr(), buf.as_mut_ptr(), 8),
+            NET_ENOHOST
+        );
+        assert_eq!(
+            last_error(),
+            "lookup_host: lookup nosuchhost.invalid: no such host"
+        );
+    }
+    assert!(lookup("localhost").contains(&"127.0.0.1".to_owned()));
+    assert_eq!(lookup("::1"), ["::1"]);
+    // Named ports work in addresses.
+    let l = listen("tcp", "127.0.0.1:0");
+    assert_eq!(try_dial("tcp", "localhost:http"), NET_EREFUSED);
+    assert_eq!(
+        last_error(),
+        "dial tcp 127.0.0.1:80: connect: connection refused"
+    );
+    net_close(l);
+}
+
+#[test]
+fn split_and_join_host_port_through_the_abi() {
+    let split = |hp: &str| -> Result<(String, String), String> {
+        let mut host = [0 as std::ffi::c_char; 64];
+        let mut port = [0 as std::ffi::c_char; 64];
+        // SAFETY: NUL-terminated input; buffers writable for their lengths.
+        let rc = unsafe {
+            net_split_host_port(
+                cstr(hp).as_ptr(),
+                host.as_mut_ptr(),
+                64,
+                port.as_mut_ptr(),
+                64,
+            )
+        };
+        if rc != 0 {
+            assert_eq!(rc, NET_EADDR);
+            return Err(last_error());
+        }
+        // SAFETY: both NUL-terminated by the call.
+        unsafe {
+            Ok((
+                std::ffi::CStr::from_ptr(host.as_ptr())
+                    .to_string_lossy()
+                    .into_owned(),
+                std::ffi::CStr::from_ptr(port.as_ptr())
+                    .to_string_lossy()
+                    .into_owned(),
+            ))
+        }
+    };
+    assert_eq!(
+        split("[fe80::1%lo0]:80"),
+        Ok(("fe80::1%lo0".into(), "80".into()))
+    );
+    assert_eq!(split(":http"), Ok(("".into(), "http".into())));
+    assert_eq!(
+        split("::1"),
+        Err("split_host_port: address ::1: too many colons in address".into())
+    );
+    let mut tiny = [0 as std::ffi::c_char; 2];
+    let mut port = [0 as std::ffi::c_char; 8];
+    // SAFETY: buffers writable for the lengths given.
+    let rc = unsafe {
+        net_split_host_port(
+            cstr("host:80").as_ptr(),
+            tiny.as_mut_ptr(),
+            2,
+            port.as_mut_ptr(),
+            8,
+        )
+    };
+    assert_eq!(rc, NET_EINVAL);
+    let mut out = [0 as std::ffi::c_char; 64];
+    // SAFETY: NUL-terminated inputs; out writable for 64 bytes.
+    let n = unsafe {
+        net_join_host_port(
+            cstr("::1").as_ptr(),
+            cstr("80").as_ptr(),
+            out.as_mut_ptr(),
+            64,
+        )
+    };
+    assert_eq!(n, 8);
+    // SAFETY: NUL-terminated by the call.
+    assert_eq!(
+        unsafe { std::ffi::CStr::from_ptr(out.as_ptr()) },
+        c"[::1]:80"
+    );
+}
