@@ -10,6 +10,10 @@ never share a GIL) and its client here. Runs alternate between the two
 implementations, rep after rep, and the best and median round trips per
 second of each are printed with the ratio gonet / socket.
 
+A third column, "raw", runs the gonet client as bare ctypes calls (no
+Conn methods, no exceptions): the floor any ctypes binding of the library
+could reach, which separates the binding's own cost from the library's.
+
 The library is found as the gonet package finds it (GONET_LIBRARY, then the
 repository's target/release, target/debug...).
 """
@@ -88,7 +92,7 @@ class Client:
         self.impl = impl
         self.size = size
         self.child = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve", impl, "--size", str(size)],
+            [sys.executable, os.path.abspath(__file__), "--serve", "socket" if impl == "socket" else "gonet", "--size", str(size)],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -96,7 +100,7 @@ class Client:
         if not addr:
             raise SystemExit("%s echo side did not start" % impl)
         host, port = addr.rsplit(":", 1)
-        if impl == "gonet":
+        if impl in ("gonet", "raw"):
             import gonet
 
             self.conn = gonet.dial("tcp", addr, timeout=5)
@@ -111,6 +115,8 @@ class Client:
         ping = b"p" * self.size
         size = self.size
         conn = self.conn
+        if self.impl == "raw":
+            return self.run_raw(rounds)
         if self.impl == "gonet":
             write, read, exact = conn.write, conn.read, read_exact_gonet
         else:
@@ -121,6 +127,29 @@ class Client:
             got = read(size)
             if len(got) != size:
                 got += exact(conn, size - len(got))
+        elapsed = time.perf_counter() - start
+        return rounds / elapsed
+
+    def run_raw(self, rounds):
+        import ctypes
+
+        import gonet
+
+        net_read, net_write, h = gonet._c.net_read, gonet._c.net_write, self.conn.handle
+        size = self.size
+        ping = b"p" * size
+        buf = ctypes.create_string_buffer(size)
+        addr = ctypes.addressof(buf)
+        start = time.perf_counter()
+        for _ in range(rounds):
+            if net_write(h, ping, size) != size:
+                raise SystemExit("write failed")
+            got = 0
+            while got < size:
+                r = net_read(h, addr + got, size - got)
+                if r <= 0:
+                    raise SystemExit("read failed")
+                got += r
         elapsed = time.perf_counter() - start
         return rounds / elapsed
 
@@ -135,8 +164,8 @@ class Client:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=20000, help="round trips per run")
-    ap.add_argument("--reps", type=int, default=7, help="runs of each implementation")
+    ap.add_argument("--rounds", type=int, default=5000, help="round trips per run")
+    ap.add_argument("--reps", type=int, default=21, help="runs of each implementation")
     ap.add_argument("--size", type=int, default=64, help="message size in bytes")
     ap.add_argument("--serve", choices=["gonet", "socket"], help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -157,13 +186,14 @@ def main():
             args.reps,
         )
     )
-    clients = {impl: Client(impl, args.size) for impl in ("gonet", "socket")}
+    impls = ("gonet", "socket", "raw")
+    clients = {impl: Client(impl, args.size) for impl in impls}
     results = {impl: [] for impl in clients}
     try:
         for impl, client in clients.items():  # warm-up
             client.run(max(1, args.rounds // 10))
         for rep in range(args.reps):
-            order = ("gonet", "socket") if rep % 2 == 0 else ("socket", "gonet")
+            order = impls if rep % 2 == 0 else impls[::-1]
             line = []
             for impl in order:
                 rate = clients[impl].run(args.rounds)
@@ -176,11 +206,15 @@ def main():
 
     print()
     print("%-8s %12s %12s" % ("", "best rt/s", "median rt/s"))
-    for impl in ("gonet", "socket"):
+    for impl in impls:
         print("%-8s %12.0f %12.0f" % (impl, max(results[impl]), statistics.median(results[impl])))
     ratio_best = max(results["gonet"]) / max(results["socket"])
     ratio_median = statistics.median(results["gonet"]) / statistics.median(results["socket"])
     print("ratio gonet/socket: best %.2f, median %.2f (bar: 0.80)" % (ratio_best, ratio_median))
+    print(
+        "ratio gonet/raw:    median %.2f (the binding's own overhead)"
+        % (statistics.median(results["gonet"]) / statistics.median(results["raw"]))
+    )
 
 
 if __name__ == "__main__":

@@ -465,29 +465,33 @@ class Conn(_Handle):
     def read(self, n=_SCRATCH):
         """Reads up to ``n`` bytes (at least one, blocking until some arrive);
         ``b""`` at end of stream."""
-        if n > _SCRATCH:
-            buf = ctypes.create_string_buffer(n)
-            r = _net_read(self._h, buf, n)
-            if r < 0:
-                raise _error(r)
-            return buf.raw[:r]
-        if n <= 0:
-            if n < 0:
-                raise ValueError("negative read size")
-            return b""
-        pool = self._pool
-        try:
-            buf, addr = pool.pop()
-        except IndexError:
-            buf = ctypes.create_string_buffer(_SCRATCH)
-            addr = _addressof(buf)
-        try:
+        if 0 < n <= _SCRATCH:
+            # The hot path: a pooled scratch buffer, one foreign call, one
+            # copy out (slicing a c_char array makes the bytes).
+            pool = self._pool
+            try:
+                buf, addr = pool.pop()
+            except IndexError:
+                buf = ctypes.create_string_buffer(_SCRATCH)
+                addr = _addressof(buf)
             r = _net_read(self._h, addr, n)
-            if r < 0:
-                raise _error(r)
-            return buf[:r]
-        finally:
+            if r > 0:
+                data = buf[:r]
+                pool.append((buf, addr))
+                return data
             pool.append((buf, addr))
+            if r == 0:
+                return b""
+            raise _error(r)
+        if n == 0:
+            return b""
+        if n < 0:
+            raise ValueError("negative read size")
+        buf = ctypes.create_string_buffer(n)
+        r = _net_read(self._h, buf, n)
+        if r < 0:
+            raise _error(r)
+        return buf[:r]
 
     recv = read
 

@@ -58,8 +58,10 @@ class DeclarationsTest(unittest.TestCase):
     def test_every_header_function_is_declared(self):
         missing = sorted(set(self.header) - set(gonet.FUNCTIONS))
         self.assertEqual(missing, [], "add these to gonet.FUNCTIONS")
-        extra = sorted(set(gonet.FUNCTIONS) - set(self.header))
-        self.assertEqual(extra, [], "declared in the binding but not in the header")
+        # The binding may be ahead of an older header only when the loaded
+        # library lacks those functions too.
+        extra = sorted(set(gonet.FUNCTIONS) - set(self.header) - set(gonet.MISSING))
+        self.assertEqual(extra, [], "declared in the binding and exported, but not in the header")
 
     def test_declarations_match(self):
         for name, (ret, args) in sorted(self.header.items()):
