@@ -284,6 +284,7 @@ impl Plan {
                 .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
         }
         connect(&sock, &SockAddr::from(addr), deadline, op).map_err(fail)?;
+        into_blocking(&sock).map_err(fail)?;
         let _ = sock.set_tcp_nodelay(true);
         let _ = set_keepalive(&sock, self.keepalive);
         let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
@@ -326,8 +327,17 @@ fn dial_unix(net: Network, path: &str, deadline: i64, op: &DialOp) -> Result<Net
     let sock =
         new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
     connect(&sock, &sa, deadline, op).map_err(fail)?;
+    into_blocking(&sock).map_err(fail)?;
     let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
     Ok(NetFd::new(sock, net, Role::Conn, laddr, Some(raddr)))
+}
+
+/// Connections are blocking sockets: a read without a deadline blocks in
+/// `recv`, and every other call passes MSG_DONTWAIT (see poll.rs). Only
+/// the connect itself needs the non-blocking mode.
+fn into_blocking(sock: &Socket) -> std::result::Result<(), Cause> {
+    sock.set_nonblocking(false)
+        .map_err(|e| Cause::syscall("ioctl", os_errno(&e)))
 }
 
 /// A Unix socket address; a leading `@` names a Linux abstract socket.

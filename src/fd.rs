@@ -148,7 +148,25 @@ impl NetFd {
             if buf.is_empty() {
                 return Ok(0);
             }
-            match sys::recv(self.raw(), buf) {
+            let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
+            let result = if no_deadline() && poll::can_block() {
+                // The common case: block in recv itself (see poll.rs).
+                let blocked = self.waiters.block_in(
+                    || !self.is_closed() && no_deadline(),
+                    || sys::recv_blocking(self.raw(), buf),
+                );
+                match blocked {
+                    None => continue,
+                    // Woken by close: it shut the socket down.
+                    Some(Ok(0) | Err(_)) if self.is_closed() => {
+                        return Err(self.error(OP, Cause::Closed));
+                    }
+                    Some(result) => result,
+                }
+            } else {
+                sys::recv(self.raw(), buf)
+            };
+            match result {
                 Ok(n) => return Ok(n),
                 Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
                 Err(libc::EINTR) => {}
@@ -208,6 +226,11 @@ impl NetFd {
     /// The socket itself is closed when the last user drops its reference.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        if self.waiters.has_blocked() {
+            // Wakes threads blocked in recv; a thread that registers after
+            // this look sees the closed flag and does not block.
+            let _ = self.sock.shutdown(std::net::Shutdown::Both);
+        }
         self.waiters.wake_all();
         if let Some(path) = &self.unlink_on_close {
             let _ = std::fs::remove_file(&**path);
@@ -224,6 +247,10 @@ impl NetFd {
             self.write_deadline.store(deadline, Ordering::Release);
         }
         self.waiters.wake_all();
+        // A reader blocked in recv without a deadline must now poll with one.
+        if dir != Direction::Write && deadline != NO_DEADLINE {
+            self.waiters.interrupt_blocked();
+        }
     }
 
     /// Half-closes the connection: `Shutdown::Read` or `Shutdown::Write`.

@@ -10,25 +10,50 @@
 use crate::dialer::Dialer;
 use crate::fd::NetFd;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 
 const SHARDS: usize = 16;
 
+/// Handles are consecutive integers that nobody outside chooses, so a
+/// multiplicative hash spreads them well; SipHash's resistance to chosen
+/// keys would cost every read and write a hundred instructions for nothing.
+#[derive(Default)]
+struct HandleHasher(u64);
+
+impl Hasher for HandleHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Map<T> = HashMap<i64, Arc<T>, BuildHasherDefault<HandleHasher>>;
+
 static NEXT_HANDLE: AtomicI64 = AtomicI64::new(1);
 
 pub struct Table<T> {
-    shards: [RwLock<HashMap<i64, Arc<T>>>; SHARDS],
+    shards: [RwLock<Map<T>>; SHARDS],
 }
 
 impl<T> Table<T> {
     fn new() -> Table<T> {
         Table {
-            shards: std::array::from_fn(|_| RwLock::new(HashMap::new())),
+            shards: std::array::from_fn(|_| RwLock::new(Map::default())),
         }
     }
 
-    fn shard(&self, handle: i64) -> &RwLock<HashMap<i64, Arc<T>>> {
+    fn shard(&self, handle: i64) -> &RwLock<Map<T>> {
         &self.shards[(handle as u64 % SHARDS as u64) as usize]
     }
 

@@ -1,13 +1,24 @@
-//! Waiting for a socket to become ready, in a way that another thread can
-//! interrupt: every blocked thread polls its socket together with its own
-//! eventfd, and `close` or a deadline change signals the eventfds of the
-//! threads waiting on that socket. The socket descriptor itself is never
-//! closed under a waiting thread (see `fd.rs`), so it cannot be reused under
-//! it either.
+//! Waiting for a socket in a way that another thread can interrupt.
+//!
+//! Two ways to wait, both registered in the socket's `WaitList`:
+//! - With a deadline (or for accept, connect and full send buffers), a
+//!   thread polls its socket together with its own eventfd; `close` and
+//!   deadline changes signal the eventfds.
+//! - A read without a deadline, the common case, blocks in `recv` itself,
+//!   as a plain blocking socket would: one system call, no poll. `close`
+//!   wakes it by shutting the socket down; a deadline set from another
+//!   thread wakes it with a private real-time signal whose handler does
+//!   nothing, so `recv` returns EINTR and the reader re-checks its state.
+//!   When the signal cannot be had (the host program already handles it,
+//!   or `GONET_WAKE_SIGNAL=0`), reads use the polling way too.
+//!
+//! The socket descriptor itself is never closed under a waiting thread
+//! (see `fd.rs`), so its number cannot be reused under it either.
 
 use crate::sys::{errno, now_ns};
+use std::cell::Cell;
 use std::os::fd::RawFd;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// A deadline that never comes.
 pub(crate) const NO_DEADLINE: i64 = i64::MAX;
@@ -37,35 +48,153 @@ thread_local! {
     static WAKER: ThreadWaker = ThreadWaker::new();
 }
 
-/// The eventfds of the threads waiting on one socket.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Waiter {
+    /// A thread polling, woken through its eventfd.
+    Polling(RawFd),
+    /// A thread blocked in a system call on the socket itself.
+    Blocked(libc::pthread_t),
+}
+
+/// The threads waiting on one socket.
 #[derive(Default)]
 pub struct WaitList {
-    waiters: Mutex<Vec<RawFd>>,
+    waiters: Mutex<Vec<Waiter>>,
 }
 
 impl WaitList {
-    /// Interrupts every thread waiting on the socket; they re-check the
-    /// socket's state (closed, deadlines) before waiting again.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiter>> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes every polling thread; they re-check the socket's state
+    /// (closed, deadlines) before waiting again.
     pub fn wake_all(&self) {
-        let waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        for &efd in waiters.iter() {
-            signal(efd);
+        for waiter in self.lock().iter() {
+            if let Waiter::Polling(efd) = waiter {
+                signal(*efd);
+            }
         }
     }
 
-    fn add(&self, efd: RawFd) {
-        self.waiters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(efd);
+    /// Whether a thread is blocked in a system call on the socket.
+    pub fn has_blocked(&self) -> bool {
+        self.lock().iter().any(|w| matches!(w, Waiter::Blocked(_)))
     }
 
-    fn remove(&self, efd: RawFd) {
-        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = waiters.iter().position(|&w| w == efd) {
+    /// Interrupts the threads blocked in a system call on the socket with
+    /// the wake signal, and repeats until they have left it: a signal that
+    /// lands just before a thread enters `recv` is spent on nothing. Each
+    /// signal is sent under the list's lock, while its target is still
+    /// registered and so still inside gonet, never in the caller's code.
+    pub fn interrupt_blocked(&self) {
+        let Some(sig) = wake_signal() else { return };
+        let give_up = now_ns() + 1_000_000_000;
+        loop {
+            let mut any = false;
+            for waiter in self.lock().iter() {
+                if let Waiter::Blocked(thread) = waiter {
+                    // SAFETY: the thread is registered, so it is alive and
+                    // inside `block_in`; the handler does nothing.
+                    unsafe { libc::pthread_kill(*thread, sig) };
+                    any = true;
+                }
+            }
+            if !any || now_ns() > give_up {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+    }
+
+    /// Runs `call`, a blocking system call on the socket, registered so
+    /// that `close` and deadline changes can interrupt it. `still_valid` is
+    /// checked after registering, so an interruption that races with the
+    /// start is not lost; `None` when it fails and `call` was not made.
+    pub fn block_in<T>(
+        &self,
+        still_valid: impl Fn() -> bool,
+        call: impl FnOnce() -> T,
+    ) -> Option<T> {
+        // SAFETY: pthread_self has no preconditions.
+        let me = Waiter::Blocked(unsafe { libc::pthread_self() });
+        self.add(me);
+        let result = still_valid().then(call);
+        self.remove(me);
+        result
+    }
+
+    fn add(&self, waiter: Waiter) {
+        self.lock().push(waiter);
+    }
+
+    fn remove(&self, waiter: Waiter) {
+        let mut waiters = self.lock();
+        if let Some(i) = waiters.iter().position(|&w| w == waiter) {
             waiters.swap_remove(i);
         }
     }
+}
+
+/// The wake signal, installed on first use: `GONET_WAKE_SIGNAL` picks its
+/// number (0 turns blocking reads off); by default SIGRTMAX - 4. Only
+/// installed where the process has no handler of its own for it.
+fn wake_signal() -> Option<libc::c_int> {
+    static WAKE_SIGNAL: OnceLock<Option<libc::c_int>> = OnceLock::new();
+    *WAKE_SIGNAL.get_or_init(|| {
+        let sig = match std::env::var("GONET_WAKE_SIGNAL") {
+            Ok(v) => v.trim().parse().ok().filter(|&n| n > 0)?,
+            Err(_) => libc::SIGRTMAX() - 4,
+        };
+        // SAFETY: sigaction with a NULL new action only reads the current
+        // one into `old`; the new action has a handler that does nothing
+        // and is async-signal-safe. No SA_RESTART: the interrupted `recv`
+        // must return EINTR.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) != 0
+                || old.sa_sigaction != libc::SIG_DFL
+            {
+                return None;
+            }
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_wake_signal as *const () as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            (libc::sigaction(sig, &action, std::ptr::null_mut()) == 0).then_some(sig)
+        }
+    })
+}
+
+extern "C" fn on_wake_signal(_: libc::c_int) {}
+
+thread_local! {
+    static WAKE_SIGNAL_UNBLOCKED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread may block in a system call, that is, whether the
+/// wake signal can reach it. The signal is private to gonet, so it is
+/// unblocked in each thread that reads (a program that blocks every
+/// signal in its workers does not mean to block this one).
+pub fn can_block() -> bool {
+    let Some(sig) = wake_signal() else {
+        return false;
+    };
+    WAKE_SIGNAL_UNBLOCKED
+        .try_with(|unblocked| {
+            if !unblocked.get() {
+                // SAFETY: the set is initialised before use; unblocking one
+                // signal in the calling thread has no memory effects.
+                let ok = unsafe {
+                    let mut set: libc::sigset_t = std::mem::zeroed();
+                    libc::sigemptyset(&mut set);
+                    libc::sigaddset(&mut set, sig);
+                    libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) == 0
+                };
+                unblocked.set(ok);
+            }
+            unblocked.get()
+        })
+        .unwrap_or(false)
 }
 
 fn signal(efd: RawFd) {
@@ -115,9 +244,9 @@ fn wait_with(
     list: &WaitList,
     still_valid: impl Fn() -> bool,
 ) -> Result<(), i32> {
-    list.add(efd);
+    list.add(Waiter::Polling(efd));
     let result = poll_two(efd, fd, events, deadline, still_valid);
-    list.remove(efd);
+    list.remove(Waiter::Polling(efd));
     result
 }
 

@@ -31,6 +31,14 @@ pub fn recv(fd: RawFd, buf: &mut [u8]) -> Result<usize, i32> {
     if n < 0 { Err(errno()) } else { Ok(n as usize) }
 }
 
+/// `recv` on a blocking socket: waits in the kernel for data.
+pub fn recv_blocking(fd: RawFd, buf: &mut [u8]) -> Result<usize, i32> {
+    let len = buf.len().min(MAX_RW);
+    // SAFETY: buf is valid for writes of len bytes.
+    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), len, 0) };
+    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+}
+
 /// `send` without blocking and without SIGPIPE; `Err(errno)` on failure.
 pub fn send(fd: RawFd, buf: &[u8]) -> Result<usize, i32> {
     let len = buf.len().min(MAX_RW);
@@ -46,19 +54,15 @@ pub fn send(fd: RawFd, buf: &[u8]) -> Result<usize, i32> {
     if n < 0 { Err(errno()) } else { Ok(n as usize) }
 }
 
-/// `accept4` giving a non-blocking, close-on-exec descriptor and the peer's
-/// address.
+/// `accept4` giving a blocking, close-on-exec descriptor (reads without a
+/// deadline block in `recv`; everything else passes MSG_DONTWAIT) and the
+/// peer's address.
 pub fn accept(fd: RawFd) -> Result<(RawFd, socket2::SockAddr), i32> {
     // SAFETY: try_init hands us zeroed storage and its length to fill, as
     // accept4 does.
     let res = unsafe {
         socket2::SockAddr::try_init(|storage, len| {
-            let nfd = libc::accept4(
-                fd,
-                storage.cast(),
-                len,
-                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            );
+            let nfd = libc::accept4(fd, storage.cast(), len, libc::SOCK_CLOEXEC);
             if nfd < 0 {
                 Err(std::io::Error::last_os_error())
             } else {
