@@ -1,0 +1,275 @@
+//! `make install` into a temporary prefix, then programs built the way a
+//! user would: C through pkg-config (shared and static), C++ with the
+//! installed header; then `make uninstall`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// Where cargo wrote libgonet.so and libgonet.a for this test run. Under
+/// `cargo test --test NAME` they are only in `deps/`: cargo copies them up
+/// to `target/debug` only when the library itself is built as a root, so
+/// the copy there may be missing or stale.
+fn built_lib_dir() -> PathBuf {
+    let dir = common::lib_dir();
+    let deps = dir.join("deps");
+    if deps.join("libgonet.so").exists() && deps.join("libgonet.a").exists() {
+        deps
+    } else {
+        dir
+    }
+}
+
+/// Runs `make` in the repository with the library this test run built, so
+/// that no nested cargo build happens.
+fn make(args: &[&str]) {
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(common::repo_dir())
+        .arg(format!("LIBDIR={}", built_lib_dir().display()))
+        .args(args)
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .output()
+        .expect("run make");
+    assert!(
+        out.status.success(),
+        "make {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `script` with sh, PKG_CONFIG_PATH at the prefix's pkgconfig dir.
+fn sh(prefix: &Path, dir: &Path, script: &str) -> Output {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+        .env_remove("PKG_CONFIG_LIBDIR")
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs a test program (at most 20 s) and checks it printed "ok".
+fn run_ok(program: &Path, ld_library_path: Option<&Path>) {
+    let mut cmd = Command::new(program);
+    cmd.env_remove("LD_LIBRARY_PATH");
+    if let Some(dir) = ld_library_path {
+        cmd.env("LD_LIBRARY_PATH", dir);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the test program");
+    let start = Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} hung", program.display());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("collect output");
+    assert!(
+        out.status.success(),
+        "{} failed: {}{}",
+        program.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+}
+
+fn needed(program: &Path) -> String {
+    let out = Command::new("readelf")
+        .arg("-d")
+        .arg(program)
+        .output()
+        .expect("readelf");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const C_PROGRAM: &str = r#"
+#include <gonet.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CHECK(expr) do { if ((expr) < 0) { \
+    fprintf(stderr, "%s: %s\n", #expr, net_last_error()); return 1; } } while (0)
+
+int main(void) {
+    int64_t ln = net_listen("tcp", "127.0.0.1:0");
+    CHECK(ln);
+    char addr[64];
+    CHECK(net_local_addr(ln, addr, sizeof addr));
+    int64_t c = net_dial("tcp", addr);
+    CHECK(c);
+    int64_t s = net_accept(ln);
+    CHECK(s);
+    CHECK(net_write(c, "ping", 4));
+    char buf[8] = {0};
+    int64_t n = net_read(s, buf, sizeof buf);
+    CHECK(n);
+    if (n != 4 || memcmp(buf, "ping", 4) != 0) { fprintf(stderr, "read %lld\n", (long long)n); return 1; }
+    CHECK(net_close(c));
+    if (net_read(s, buf, sizeof buf) != 0) { fprintf(stderr, "no end of stream\n"); return 1; }
+    CHECK(net_close(s));
+    CHECK(net_close(ln));
+    if (net_accept(ln) != NET_ECLOSED) { fprintf(stderr, "accept after close\n"); return 1; }
+    if (strcmp(net_version(), "0.1.0") != 0) { fprintf(stderr, "version %s\n", net_version()); return 1; }
+    printf("ok\n");
+    return 0;
+}
+"#;
+
+const CXX_PROGRAM: &str = r#"
+#include <gonet.h>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+static int64_t check(int64_t r, const char *what) {
+    if (r < 0) throw std::runtime_error(std::string(what) + ": " + net_last_error());
+    return r;
+}
+
+int main() {
+    try {
+        int64_t ln = check(net_listen("tcp", "127.0.0.1:0"), "listen");
+        char addr[64];
+        check(net_local_addr(ln, addr, sizeof addr), "local_addr");
+        std::thread server([ln] {
+            int64_t s = check(net_accept(ln), "accept");
+            char buf[64];
+            int64_t n = check(net_read(s, buf, sizeof buf), "read");
+            check(net_write(s, buf, static_cast<size_t>(n)), "write");
+            check(net_close(s), "close");
+        });
+        int64_t c = check(net_dial("tcp", addr), "dial");
+        std::string msg = "hello from C++";
+        check(net_write(c, msg.data(), msg.size()), "write");
+        std::string got;
+        char buf[64];
+        for (int64_t n; (n = check(net_read(c, buf, sizeof buf), "read")) > 0;)
+            got.append(buf, static_cast<size_t>(n));
+        server.join();
+        check(net_close(c), "close");
+        check(net_close(ln), "close");
+        if (got != msg) throw std::runtime_error("echoed " + got);
+        std::puts("ok");
+        return 0;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
+    }
+}
+"#;
+
+const INSTALLED: [&str; 6] = [
+    "lib/libgonet.so.0.1.0",
+    "lib/libgonet.so.0",
+    "lib/libgonet.so",
+    "lib/libgonet.a",
+    "include/gonet.h",
+    "lib/pkgconfig/gonet.pc",
+];
+
+#[test]
+fn install_link_and_uninstall() {
+    let dir = common::scratch("install");
+    let prefix = dir.join("prefix");
+    let prefix_arg = format!("PREFIX={}", prefix.display());
+    make(&["install", &prefix_arg]);
+
+    for file in INSTALLED {
+        assert!(prefix.join(file).exists(), "{file} not installed");
+    }
+    let link = |name: &str| std::fs::read_link(prefix.join("lib").join(name)).unwrap();
+    assert_eq!(link("libgonet.so"), Path::new("libgonet.so.0"));
+    assert_eq!(link("libgonet.so.0"), Path::new("libgonet.so.0.1.0"));
+    assert_eq!(
+        std::fs::read(prefix.join("include/gonet.h")).unwrap(),
+        std::fs::read(common::include_dir().join("gonet.h")).unwrap()
+    );
+    let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/gonet.pc")).unwrap();
+    assert!(
+        pc.contains(&format!("prefix={}\n", prefix.display())),
+        "{pc}"
+    );
+    assert!(pc.contains("Libs: -L${libdir} -lgonet\n"), "{pc}");
+    assert!(pc.contains("Version: 0.1.0\n"), "{pc}");
+
+    std::fs::write(dir.join("app.c"), C_PROGRAM).unwrap();
+    std::fs::write(dir.join("app.cpp"), CXX_PROGRAM).unwrap();
+
+    // C, shared: the program records the soname and finds the installed
+    // library through LD_LIBRARY_PATH.
+    sh(
+        &prefix,
+        &dir,
+        "cc -Wall -Wextra -Werror app.c -o app_shared $(pkg-config --cflags --libs gonet)",
+    );
+    assert!(needed(&dir.join("app_shared")).contains("[libgonet.so.0]"));
+    run_ok(&dir.join("app_shared"), Some(&prefix.join("lib")));
+
+    // C++ with the installed header, shared.
+    sh(
+        &prefix,
+        &dir,
+        "g++ -Wall -Wextra -Werror -pthread app.cpp -o app_cxx $(pkg-config --cflags --libs gonet)",
+    );
+    run_ok(&dir.join("app_cxx"), Some(&prefix.join("lib")));
+
+    // C, static: libgonet.a plus the system libraries from Libs.private;
+    // runs without the installed shared library.
+    sh(
+        &prefix,
+        &dir,
+        "cc -Wall -Werror app.c -o app_static -Wl,-Bstatic $(pkg-config --static --cflags --libs gonet)",
+    );
+    assert!(!needed(&dir.join("app_static")).contains("libgonet"));
+    run_ok(&dir.join("app_static"), None);
+
+    make(&["uninstall", &prefix_arg]);
+    for file in INSTALLED {
+        assert!(
+            std::fs::symlink_metadata(prefix.join(file)).is_err(),
+            "{file} left behind"
+        );
+    }
+}
+
+#[test]
+fn install_honours_destdir() {
+    let dir = common::scratch("install-destdir");
+    let stage = dir.join("stage");
+    let destdir = format!("DESTDIR={}", stage.display());
+    make(&["install", "PREFIX=/opt/gonet", &destdir]);
+    for file in INSTALLED {
+        assert!(
+            stage.join("opt/gonet").join(file).exists(),
+            "{file} not staged"
+        );
+    }
+    let pc = std::fs::read_to_string(stage.join("opt/gonet/lib/pkgconfig/gonet.pc")).unwrap();
+    assert!(pc.starts_with("prefix=/opt/gonet\n"), "{pc}");
+    make(&["uninstall", "PREFIX=/opt/gonet", &destdir]);
+    for file in INSTALLED {
+        assert!(std::fs::symlink_metadata(stage.join("opt/gonet").join(file)).is_err());
+    }
+}
