@@ -12,20 +12,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Where cargo wrote libgonet.so and libgonet.a for this test run. Under
-/// `cargo test --test NAME` they are only in `deps/`: cargo copies them up
-/// to `target/debug` only when the library itself is built as a root, so
-/// the copy there may be missing or stale.
-fn built_lib_dir() -> PathBuf {
-    let dir = common::lib_dir();
-    let deps = dir.join("deps");
-    if deps.join("libgonet.so").exists() && deps.join("libgonet.a").exists() {
-        deps
-    } else {
-        dir
-    }
-}
-
 /// Kills the child on drop unless it has exited.
 struct Reaped(Child);
 
@@ -44,7 +30,7 @@ fn make(args: &[&str]) -> Output {
     let out = Command::new("make")
         .arg("-C")
         .arg(common::repo_dir().join("examples-c"))
-        .arg(format!("LIBDIR={}", built_lib_dir().display()))
+        .arg(format!("LIBDIR={}", common::lib_dir().display()))
         .args(args)
         .env_remove("MAKEFLAGS")
         .env_remove("MFLAGS")
@@ -269,7 +255,7 @@ fn examples_compile_as_cxx_without_warnings() {
             .arg("none")
             .arg("-o")
             .arg(dir.join(name))
-            .arg(format!("-L{}", built_lib_dir().display()))
+            .arg(format!("-L{}", common::lib_dir().display()))
             .arg("-lgonet")
             .output()
             .expect("run g++");

@@ -4,23 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-/// Where cargo wrote libgonet.so and libgonet.a for this test run. Under
-/// `cargo test --test NAME` they are only in `deps/`: cargo copies them up
-/// to `target/debug` only when the library itself is built as a root, so
-/// the copy there may be missing or stale.
-fn built_lib_dir() -> PathBuf {
-    let dir = common::lib_dir();
-    let deps = dir.join("deps");
-    if deps.join("libgonet.so").exists() && deps.join("libgonet.a").exists() {
-        deps
-    } else {
-        dir
-    }
-}
 
 /// Runs `make` in the repository with the library this test run built, so
 /// that no nested cargo build happens.
@@ -28,7 +14,7 @@ fn make(args: &[&str]) {
     let out = Command::new("make")
         .arg("-C")
         .arg(common::repo_dir())
-        .arg(format!("LIBDIR={}", built_lib_dir().display()))
+        .arg(format!("LIBDIR={}", common::lib_dir().display()))
         .args(args)
         .env_remove("MAKEFLAGS")
         .env_remove("MFLAGS")

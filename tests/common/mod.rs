@@ -7,15 +7,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Once;
 
-/// The directory holding `libgonet.so` and `libgonet.a` for this build
-/// (`target/debug` under `cargo test`).
+/// The directory holding the `libgonet.so` and `libgonet.a` that this test
+/// binary was built with: `target/<profile>/deps`, where cargo always
+/// writes them (`cargo test` does not copy them up to `target/<profile>`,
+/// so a copy there may be stale or missing).
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps");
-    let dir = dir.to_path_buf();
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf();
+    assert!(
+        dir.join("libgonet.so").exists(),
+        "no libgonet.so beside the test binary in {}",
+        dir.display()
+    );
     static LINK: Once = Once::new();
     LINK.call_once(|| {
         // The library's soname is libgonet.so.0; in the build tree that name
