@@ -68,7 +68,8 @@
 #define NET_EUNREACH -10
 
 /**
- * Message too long (datagrams).
+ * Message too long: a datagram too large to send, or larger than the
+ * buffer it was read into (see `net_read_from`).
  */
 #define NET_EMSGSIZE -11
 
@@ -87,6 +88,14 @@
  * (`net_dialer_cancel`) or closed.
  */
 #define NET_ECANCELED -14
+
+/**
+ * A buffer of this many bytes holds any address gonet writes, with its
+ * NUL: an IPv6 address with zone and port, or a Unix path or abstract
+ * name (of UTF-8 text). The functions that write addresses return the full
+ * length, so a longer one is never cut off unnoticed.
+ */
+#define NET_ADDR_MAX 128
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,6 +124,12 @@ const char *net_last_error(void);
  * `"unix"`) and returns a connection handle. Host names are resolved and
  * every address is tried in turn. Blocks until connected or failed.
  *
+ * On `"udp"`, `"udp4"`, `"udp6"` or `"unixgram"` it returns a connected
+ * packet handle: `net_read` and `net_write` then take and send one
+ * datagram each, to and from that peer only. A `"unixgram"` handle dialed
+ * this way is unnamed (as in Go), so its peer cannot reply to it; use
+ * `net_listen_packet` for an address that can be replied to.
+ *
  * # Safety
  * `network` and `address` are NULL or NUL-terminated strings.
  */
@@ -134,7 +149,8 @@ int64_t net_dial_timeout(const char *network, const char *address, int64_t timeo
  * Listens on `address` (`"127.0.0.1:8088"`, `":8088"` for every address,
  * port 0 for an ephemeral port, a path or `@name` for `"unix"`) and returns
  * a listener handle. TCP listeners set SO_REUSEADDR; a Unix listener removes
- * its socket file when closed.
+ * its socket file when closed. Packet networks (`"udp"`, `"unixgram"`)
+ * have no listeners: `NET_EADDR`; use `net_listen_packet`.
  *
  * # Safety
  * `network` and `address` are NULL or NUL-terminated strings.
@@ -152,6 +168,10 @@ int64_t net_accept(int64_t listener);
  * Reads up to `len` bytes into `buf`. Returns the number read (at least 1),
  * 0 only at end of stream or when `len` is 0, or a negative code.
  *
+ * On a packet handle it reads one datagram and returns its length (0 for
+ * an empty datagram), dropping the sender's address; a datagram longer
+ * than `len` fails with `NET_EMSGSIZE` as `net_read_from` describes.
+ *
  * # Safety
  * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
  */
@@ -161,6 +181,12 @@ int64_t net_read(int64_t conn, void *buf, size_t len);
  * Writes all `len` bytes of `buf` and returns `len`, or fails. Writes from
  * several threads at once never interleave. Never raises SIGPIPE: a write
  * to a peer that is gone fails with `NET_EPIPE` or `NET_ERESET`.
+ *
+ * On a packet handle `buf` is sent as one datagram, whole, or the write
+ * fails: `NET_EMSGSIZE` when it is too large for the network. A dialed UDP
+ * handle whose peer has no socket fails with `NET_EREFUSED` (Linux learns
+ * it from ICMP); an unconnected handle fails with `NET_EINVAL`
+ * (destination address required): use `net_write_to`.
  *
  * # Safety
  * `buf` is NULL (with `len` 0) or valid for reads of `len` bytes.
@@ -176,13 +202,15 @@ int64_t net_write(int64_t conn, const void *buf, size_t len);
 int64_t net_close(int64_t handle);
 
 /**
- * Shuts down the reading side of a connection.
+ * Shuts down the reading side of a stream connection (`NET_EINVAL` on a
+ * packet handle).
  */
 int64_t net_close_read(int64_t conn);
 
 /**
- * Shuts down the writing side of a connection: the peer reads end of
- * stream once it has read what was sent.
+ * Shuts down the writing side of a stream connection: the peer reads end
+ * of stream once it has read what was sent. `NET_EINVAL` on a packet
+ * handle.
  */
 int64_t net_close_write(int64_t conn);
 
@@ -216,7 +244,8 @@ int64_t net_set_write_deadline(int64_t handle, int64_t timeout_ms);
 int64_t net_local_addr(int64_t handle, char *buf, size_t len);
 
 /**
- * As `net_local_addr`, for the peer's address of a connection.
+ * As `net_local_addr`, for the peer's address of a connection; empty
+ * (length 0) for a packet handle that is not connected.
  *
  * # Safety
  * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
@@ -338,6 +367,66 @@ int64_t net_split_host_port(const char *hostport,
  * (with `len` 0) or valid for writes of `len` bytes.
  */
 int64_t net_join_host_port(const char *host, const char *port, char *buf, size_t len);
+
+/**
+ * Go's `ListenPacket`: binds a datagram socket to `address` on `network`
+ * and returns a packet handle that sends to and receives from anybody
+ * (`net_read_from`, `net_write_to`).
+ *
+ * - `"udp"`, `"udp4"`, `"udp6"`: `"127.0.0.1:9000"`, `"[::1]:0"`; port 0
+ *   picks one; an empty host (`":9000"`) binds every address, IPv6 and
+ *   IPv4, on `"udp"`.
+ * - `"unixgram"`: a path, which gonet removes when the handle is closed;
+ *   `@name` for a Linux abstract name; `""` lets Linux choose an abstract
+ *   name (see `net_local_addr`), one that peers can reply to.
+ *
+ * Stream networks fail with `NET_EADDR` (`listen tcp ...: unexpected
+ * address type`, as in Go).
+ *
+ * # Safety
+ * `network` and `address` are NULL or NUL-terminated strings.
+ */
+int64_t net_listen_packet(const char *network, const char *address);
+
+/**
+ * Go's `ReadFrom`: waits for one datagram, copies it into `buf` and
+ * returns its length (0 for an empty datagram). The sender's address is
+ * written into `addr` in Go's text form (`127.0.0.1:9000`, `[::1]:9000`, a
+ * Unix path, `@name`; empty for an unnamed Unix socket), NUL-terminated and
+ * truncated to `addr_len` bytes like `snprintf`. `addr` may be NULL when
+ * `addr_len` is 0. Works on connected packet handles too.
+ *
+ * A datagram longer than `len` is never cut short silently: its first
+ * `len` bytes are copied into `buf`, the sender is written into `addr`,
+ * the datagram is consumed, and the call fails with `NET_EMSGSIZE`, the
+ * message giving the datagram's real length (`read udp 127.0.0.1:9000:
+ * datagram of 1500 bytes did not fit in a buffer of 512 bytes`). A buffer
+ * of 65,507 bytes fits any IPv4 UDP datagram; 65,527, any IPv6 one. With
+ * `len` 0 the call still takes one datagram: 0 if it was empty, otherwise
+ * `NET_EMSGSIZE`.
+ *
+ * Deadlines and close work as for `net_read`. When the call fails before
+ * a datagram arrives, `addr` (if `addr_len` > 0) holds the empty string.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes; `addr`
+ * is NULL (with `addr_len` 0) or valid for writes of `addr_len` bytes.
+ */
+int64_t net_read_from(int64_t h, void *buf, size_t len, char *addr, size_t addr_len);
+
+/**
+ * Go's `WriteTo`: sends `buf` as one datagram to `addr` (`"127.0.0.1:9000"`,
+ * `"[::1]:9000"`, `"localhost:9000"`, a Unix path or `@name`) and returns
+ * `len`. The datagram goes whole or not at all: `NET_EMSGSIZE` when it is
+ * too large. Host names are resolved on every call; an IP address avoids
+ * the lookup. A handle from `net_dial` has its peer already and fails with
+ * `NET_EINVAL` (`use of WriteTo with pre-connected connection`).
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for reads of `len` bytes; `addr`
+ * is NULL or a NUL-terminated string.
+ */
+int64_t net_write_to(int64_t h, const void *buf, size_t len, const char *addr);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -13,6 +13,10 @@ pub enum Network {
     Tcp4,
     Tcp6,
     Unix,
+    Udp,
+    Udp4,
+    Udp6,
+    Unixgram,
 }
 
 impl Network {
@@ -22,6 +26,10 @@ impl Network {
             "tcp4" => Ok(Network::Tcp4),
             "tcp6" => Ok(Network::Tcp6),
             "unix" => Ok(Network::Unix),
+            "udp" => Ok(Network::Udp),
+            "udp4" => Ok(Network::Udp4),
+            "udp6" => Ok(Network::Udp6),
+            "unixgram" => Ok(Network::Unixgram),
             _ => Err(Cause::UnknownNetwork(name.to_owned())),
         }
     }
@@ -32,20 +40,32 @@ impl Network {
             Network::Tcp4 => "tcp4",
             Network::Tcp6 => "tcp6",
             Network::Unix => "unix",
+            Network::Udp => "udp",
+            Network::Udp4 => "udp4",
+            Network::Udp6 => "udp6",
+            Network::Unixgram => "unixgram",
         }
     }
 
     pub fn is_unix(self) -> bool {
-        self == Network::Unix
+        matches!(self, Network::Unix | Network::Unixgram)
+    }
+
+    /// Whether sockets on this network carry datagrams rather than streams.
+    pub fn is_packet(self) -> bool {
+        matches!(
+            self,
+            Network::Udp | Network::Udp4 | Network::Udp6 | Network::Unixgram
+        )
     }
 
     /// Whether an address of this IP family may be used on this network.
     fn admits(self, ip: &IpAddr) -> bool {
         match self {
-            Network::Tcp4 => ip.is_ipv4(),
-            Network::Tcp6 => ip.is_ipv6(),
-            Network::Tcp => true,
-            Network::Unix => false,
+            Network::Tcp4 | Network::Udp4 => ip.is_ipv4(),
+            Network::Tcp6 | Network::Udp6 => ip.is_ipv6(),
+            Network::Tcp | Network::Udp => true,
+            Network::Unix | Network::Unixgram => false,
         }
     }
 }
@@ -402,14 +422,14 @@ pub fn resolve_with(
         lookup(host)?.into_iter().map(|ip| (ip, 0)).collect()
     };
     let wildcard = ips.is_empty() || ips.iter().all(|(ip, _)| ip.is_unspecified());
-    if purpose == Purpose::Listen && wildcard && network == Network::Tcp {
+    if purpose == Purpose::Listen && wildcard && matches!(network, Network::Tcp | Network::Udp) {
         return Ok(Resolved::Wildcard(port));
     }
     let ips = if ips.is_empty() {
         // An empty host: listen on, or dial, the unspecified address of the
         // network's family; dialing it reaches the local system.
         vec![match network {
-            Network::Tcp6 => (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+            Network::Tcp6 | Network::Udp6 => (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
             _ => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
         }]
     } else {

@@ -81,6 +81,9 @@ pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) 
         return Err(fail(Cause::Canceled));
     }
     let lookup = |host: &str| lookup_bounded(host, opts.deadline, op);
+    if net.is_packet() {
+        return crate::dgram::dial(net, address, opts.local_addr.as_deref(), &lookup);
+    }
     let resolved = resolve_with(net, address, Purpose::Dial, &lookup).map_err(fail)?;
     let addrs = match resolved {
         Resolved::Unix(path) => return dial_unix(net, &path, opts.deadline, op),
@@ -341,7 +344,7 @@ fn into_blocking(sock: &Socket) -> std::result::Result<(), Cause> {
 }
 
 /// A Unix socket address; a leading `@` names a Linux abstract socket.
-fn unix_sockaddr(path: &str) -> std::result::Result<SockAddr, Cause> {
+pub(crate) fn unix_sockaddr(path: &str) -> std::result::Result<SockAddr, Cause> {
     let bytes = match path.strip_prefix('@') {
         Some(name) => [&[0u8][..], name.as_bytes()].concat(),
         None => path.as_bytes().to_vec(),
@@ -399,6 +402,9 @@ fn connect(
 pub fn listen(network: &str, address: &str) -> Result<NetFd> {
     const OP: &str = "listen";
     let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
+    if net.is_packet() {
+        return Err(crate::dgram::wrong_kind(net, address));
+    }
     let resolved =
         resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, net.name(), c))?;
     match resolved {
@@ -416,7 +422,7 @@ pub fn listen(network: &str, address: &str) -> Result<NetFd> {
     }
 }
 
-fn no_ipv6(e: &NetError) -> bool {
+pub(crate) fn no_ipv6(e: &NetError) -> bool {
     matches!(
         e.cause,
         Cause::Syscall {

@@ -25,7 +25,8 @@ pub const NET_EPIPE: i64 = -8;
 pub const NET_EADDRINUSE: i64 = -9;
 /// Network or host unreachable.
 pub const NET_EUNREACH: i64 = -10;
-/// Message too long (datagrams).
+/// Message too long: a datagram too large to send, or larger than the
+/// buffer it was read into (see `net_read_from`).
 pub const NET_EMSGSIZE: i64 = -11;
 /// Internal error: a bug in gonet, caught before it reached the caller.
 pub const NET_EINTERNAL: i64 = -12;
@@ -85,6 +86,8 @@ impl Code {
                 Code::Unreach
             }
             libc::EMSGSIZE => Code::MsgSize,
+            // A write without a destination on an unconnected packet socket.
+            libc::EDESTADDRREQ => Code::Inval,
             // Go reports ETIMEDOUT (keep-alive or connect timing out) as a timeout too.
             libc::ETIMEDOUT => Code::Timeout,
             libc::EINVAL => Code::Inval,
@@ -143,6 +146,11 @@ pub enum Cause {
         err: String,
         code: Code,
     },
+    /// A datagram longer than the buffer it was read into. Go truncates
+    /// silently; gonet copies what fits and fails, so nothing is lost
+    /// unnoticed.
+    #[error("datagram of {size} bytes did not fit in a buffer of {cap} bytes")]
+    Truncated { size: usize, cap: usize },
     /// A misuse of the API that Go's type system would have rejected.
     #[error("{0}")]
     Invalid(String),
@@ -160,6 +168,7 @@ impl Cause {
             Cause::Canceled => Code::Canceled,
             Cause::Addr { .. } | Cause::MissingAddress | Cause::UnknownNetwork(_) => Code::Addr,
             Cause::Lookup { code, .. } => *code,
+            Cause::Truncated { .. } => Code::MsgSize,
             Cause::Invalid(_) => Code::Inval,
             Cause::Internal(_) => Code::Internal,
         }

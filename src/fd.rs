@@ -18,8 +18,12 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// A stream connection.
     Conn,
     Listener,
+    /// A datagram socket, connected (dialed) or not (Go's `ListenPacket`);
+    /// its reads and writes are in `packet.rs`.
+    Packet,
 }
 
 /// Which deadlines a call sets.
@@ -41,11 +45,11 @@ pub struct NetFd {
     write_deadline: AtomicI64,
     /// Held for a whole read, as Go's `fd.readLock`, so concurrent reads
     /// each get a contiguous piece of the stream.
-    read_lock: Mutex<()>,
+    pub(crate) read_lock: Mutex<()>,
     /// Held for a whole write, so writes from several threads never
     /// interleave.
-    write_lock: Mutex<()>,
-    waiters: WaitList,
+    pub(crate) write_lock: Mutex<()>,
+    pub(crate) waiters: WaitList,
     /// The socket file a Unix listener created, removed on close as Go does.
     unlink_on_close: Option<Box<str>>,
 }
@@ -83,16 +87,17 @@ impl NetFd {
         &self.sock
     }
 
-    fn raw(&self) -> RawFd {
+    pub(crate) fn raw(&self) -> RawFd {
         self.sock.as_raw_fd()
     }
 
     /// The error Go's `OpError` would give for `op` on this descriptor:
-    /// connections name both ends, listeners their own address.
+    /// connections name both ends (an unconnected packet socket only its
+    /// own), listeners their own address.
     pub fn error(&self, op: &'static str, cause: Cause) -> NetError {
         let addr_text = |a: &Option<Addr>| a.as_ref().map(Addr::to_string);
         let (source, addr) = match self.role {
-            Role::Conn => (addr_text(&self.laddr), addr_text(&self.raddr)),
+            Role::Conn | Role::Packet => (addr_text(&self.laddr), addr_text(&self.raddr)),
             Role::Listener => (None, addr_text(&self.laddr)),
         };
         NetError::from(OpError {
@@ -108,7 +113,7 @@ impl NetFd {
         self.closed.load(Ordering::Acquire)
     }
 
-    fn deadline(&self, dir: Direction) -> i64 {
+    pub(crate) fn deadline(&self, dir: Direction) -> i64 {
         match dir {
             Direction::Read => self.read_deadline.load(Ordering::Acquire),
             _ => self.write_deadline.load(Ordering::Acquire),
@@ -117,7 +122,7 @@ impl NetFd {
 
     /// Go's `prepareRead`/`prepareWrite`: closed first, then the deadline,
     /// which fails the call even when data is ready.
-    fn check(&self, op: &'static str, dir: Direction) -> Result<()> {
+    pub(crate) fn check(&self, op: &'static str, dir: Direction) -> Result<()> {
         if self.is_closed() {
             return Err(self.error(op, Cause::Closed));
         }
@@ -128,7 +133,12 @@ impl NetFd {
         Ok(())
     }
 
-    fn wait(&self, op: &'static str, events: libc::c_short, dir: Direction) -> Result<()> {
+    pub(crate) fn wait(
+        &self,
+        op: &'static str,
+        events: libc::c_short,
+        dir: Direction,
+    ) -> Result<()> {
         poll::wait(
             self.raw(),
             events,
@@ -140,8 +150,12 @@ impl NetFd {
     }
 
     /// Reads at most `buf.len()` bytes: at least one, or 0 at end of stream.
+    /// On a packet socket, one datagram (see `read_datagram`).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
         const OP: &str = "read";
+        if self.role == Role::Packet {
+            return self.read_datagram(buf);
+        }
         let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             self.check(OP, Direction::Read)?;
@@ -176,8 +190,12 @@ impl NetFd {
     }
 
     /// Writes all of `buf` or fails; concurrent writers never interleave.
+    /// On a packet socket, `buf` is one datagram (see `write_datagram`).
     pub fn write(&self, buf: &[u8]) -> Result<usize> {
         const OP: &str = "write";
+        if self.role == Role::Packet {
+            return self.write_datagram(buf);
+        }
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut done = 0;
         loop {

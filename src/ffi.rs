@@ -81,7 +81,7 @@ pub(crate) fn check_len(op: &'static str, ptr_is_null: bool, len: usize) -> Resu
 }
 
 /// The open descriptor behind `h`; `NET_ECLOSED` when there is none.
-fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+pub(crate) fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
     handle::get(h).ok_or_else(|| {
         if handle::DIALERS.get(h).is_some() {
             NetError::invalid(op, format!("handle {h} is a dialer"))
@@ -91,14 +91,28 @@ fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
     })
 }
 
-fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<NetFd>> {
+pub(crate) fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<NetFd>> {
     let fd = lookup(op, h)?;
     if fd.role != role {
-        let what = match fd.role {
-            Role::Conn => "a connection, not a listener",
-            Role::Listener => "a listener, not a connection",
+        let what = match (fd.role, role) {
+            (Role::Conn, Role::Packet) => "a stream connection, not a packet connection",
+            (Role::Conn, _) => "a connection, not a listener",
+            (Role::Listener, Role::Packet) => "a listener, not a packet connection",
+            (Role::Listener, _) => "a listener, not a connection",
+            (Role::Packet, Role::Listener) => "a packet connection, not a listener",
+            (Role::Packet, _) => "a packet connection, not a stream connection",
         };
         return Err(fd.error(op, Cause::Invalid(format!("handle {h} is {what}"))));
+    }
+    Ok(fd)
+}
+
+/// A handle that reads and writes: a stream or a packet connection.
+fn lookup_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+    let fd = lookup(op, h)?;
+    if fd.role == Role::Listener {
+        let what = format!("handle {h} is a listener, not a connection");
+        return Err(fd.error(op, Cause::Invalid(what)));
     }
     Ok(fd)
 }
@@ -112,7 +126,7 @@ fn deadline_from_timeout(timeout_ms: i64) -> i64 {
         .min(NO_DEADLINE - 1)
 }
 
-fn as_count(n: usize) -> i64 {
+pub(crate) fn as_count(n: usize) -> i64 {
     n as i64
 }
 
@@ -142,6 +156,12 @@ pub extern "C" fn net_last_error() -> *const c_char {
 /// Connects to `address` on `network` (`"tcp"`, `"tcp4"`, `"tcp6"` or
 /// `"unix"`) and returns a connection handle. Host names are resolved and
 /// every address is tried in turn. Blocks until connected or failed.
+///
+/// On `"udp"`, `"udp4"`, `"udp6"` or `"unixgram"` it returns a connected
+/// packet handle: `net_read` and `net_write` then take and send one
+/// datagram each, to and from that peer only. A `"unixgram"` handle dialed
+/// this way is unnamed (as in Go), so its peer cannot reply to it; use
+/// `net_listen_packet` for an address that can be replied to.
 ///
 /// # Safety
 /// `network` and `address` are NULL or NUL-terminated strings.
@@ -196,7 +216,8 @@ unsafe fn dial_with_timeout(
 /// Listens on `address` (`"127.0.0.1:8088"`, `":8088"` for every address,
 /// port 0 for an ephemeral port, a path or `@name` for `"unix"`) and returns
 /// a listener handle. TCP listeners set SO_REUSEADDR; a Unix listener removes
-/// its socket file when closed.
+/// its socket file when closed. Packet networks (`"udp"`, `"unixgram"`)
+/// have no listeners: `NET_EADDR`; use `net_listen_packet`.
 ///
 /// # Safety
 /// `network` and `address` are NULL or NUL-terminated strings.
@@ -230,6 +251,10 @@ pub extern "C" fn net_accept(listener: i64) -> i64 {
 /// Reads up to `len` bytes into `buf`. Returns the number read (at least 1),
 /// 0 only at end of stream or when `len` is 0, or a negative code.
 ///
+/// On a packet handle it reads one datagram and returns its length (0 for
+/// an empty datagram), dropping the sender's address; a datagram longer
+/// than `len` fails with `NET_EMSGSIZE` as `net_read_from` describes.
+///
 /// # Safety
 /// `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
 #[unsafe(no_mangle)]
@@ -237,7 +262,7 @@ pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i6
     const OP: &str = "read";
     call(OP, || {
         check_len(OP, buf.is_null(), len)?;
-        let fd = lookup_role(OP, conn, Role::Conn)?;
+        let fd = lookup_conn(OP, conn)?;
         let buf: &mut [u8] = if len == 0 {
             &mut []
         } else {
@@ -253,6 +278,12 @@ pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i6
 /// several threads at once never interleave. Never raises SIGPIPE: a write
 /// to a peer that is gone fails with `NET_EPIPE` or `NET_ERESET`.
 ///
+/// On a packet handle `buf` is sent as one datagram, whole, or the write
+/// fails: `NET_EMSGSIZE` when it is too large for the network. A dialed UDP
+/// handle whose peer has no socket fails with `NET_EREFUSED` (Linux learns
+/// it from ICMP); an unconnected handle fails with `NET_EINVAL`
+/// (destination address required): use `net_write_to`.
+///
 /// # Safety
 /// `buf` is NULL (with `len` 0) or valid for reads of `len` bytes.
 #[unsafe(no_mangle)]
@@ -260,7 +291,7 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
     const OP: &str = "write";
     call(OP, || {
         check_len(OP, buf.is_null(), len)?;
-        let fd = lookup_role(OP, conn, Role::Conn)?;
+        let fd = lookup_conn(OP, conn)?;
         let buf: &[u8] = if len == 0 {
             &[]
         } else {
@@ -291,7 +322,8 @@ pub extern "C" fn net_close(handle: i64) -> i64 {
     })
 }
 
-/// Shuts down the reading side of a connection.
+/// Shuts down the reading side of a stream connection (`NET_EINVAL` on a
+/// packet handle).
 #[unsafe(no_mangle)]
 pub extern "C" fn net_close_read(conn: i64) -> i64 {
     const OP: &str = "close_read";
@@ -301,8 +333,9 @@ pub extern "C" fn net_close_read(conn: i64) -> i64 {
     })
 }
 
-/// Shuts down the writing side of a connection: the peer reads end of
-/// stream once it has read what was sent.
+/// Shuts down the writing side of a stream connection: the peer reads end
+/// of stream once it has read what was sent. `NET_EINVAL` on a packet
+/// handle.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_close_write(conn: i64) -> i64 {
     const OP: &str = "close_write";
@@ -382,7 +415,8 @@ pub unsafe extern "C" fn net_local_addr(handle: i64, buf: *mut c_char, len: usiz
     })
 }
 
-/// As `net_local_addr`, for the peer's address of a connection.
+/// As `net_local_addr`, for the peer's address of a connection; empty
+/// (length 0) for a packet handle that is not connected.
 ///
 /// # Safety
 /// `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
@@ -390,7 +424,7 @@ pub unsafe extern "C" fn net_local_addr(handle: i64, buf: *mut c_char, len: usiz
 pub unsafe extern "C" fn net_remote_addr(handle: i64, buf: *mut c_char, len: usize) -> i64 {
     const OP: &str = "remote_addr";
     call(OP, || {
-        let fd = lookup_role(OP, handle, Role::Conn)?;
+        let fd = lookup_conn(OP, handle)?;
         let text = fd.raddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
         write_text(OP, &text, buf, len)
     })

@@ -72,3 +72,58 @@ pub fn accept(fd: RawFd) -> Result<(RawFd, socket2::SockAddr), i32> {
     };
     res.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
 }
+
+/// Receives one datagram with `recvmsg`, without blocking. Returns the
+/// datagram's real length, which is more than `buf.len()` when the rest was
+/// cut off (MSG_TRUNC asks the kernel for it), and the sender's address
+/// (empty when the sender is an unnamed Unix socket).
+pub fn recv_datagram(fd: RawFd, buf: &mut [u8]) -> Result<(usize, socket2::SockAddr), i32> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len().min(MAX_RW),
+    };
+    // SAFETY: try_init hands us zeroed address storage and its length;
+    // recvmsg writes at most that many address bytes and at most iov_len
+    // bytes into buf, which is valid for writes of that many.
+    let res = unsafe {
+        socket2::SockAddr::try_init(|storage, addr_len| {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_name = storage.cast();
+            msg.msg_namelen = *addr_len;
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            let n = libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC);
+            if n < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            *addr_len = msg.msg_namelen;
+            Ok(n as usize)
+        })
+    };
+    res.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+/// Sends `buf` as one datagram, to `to` or to the connected peer, without
+/// blocking and without SIGPIPE. Unlike `send`, never caps the length: a
+/// datagram is sent whole or not at all.
+pub fn send_datagram(fd: RawFd, buf: &[u8], to: Option<&socket2::SockAddr>) -> Result<usize, i32> {
+    // The kernel would silently clamp a longer length to INT_MAX, which no
+    // datagram socket accepts anyway.
+    if buf.len() > i32::MAX as usize {
+        return Err(libc::EMSGSIZE);
+    }
+    let (addr, addr_len) = to.map_or((std::ptr::null(), 0), |a| (a.as_ptr(), a.len()));
+    // SAFETY: buf is valid for reads of its length; addr is NULL with
+    // length 0, or points to a socket address of addr_len bytes.
+    let n = unsafe {
+        libc::sendto(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            addr.cast(),
+            addr_len,
+        )
+    };
+    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+}

@@ -1,0 +1,209 @@
+//! Making datagram sockets: `net_dial` on `udp`, `udp4`, `udp6` or
+//! `unixgram` connects one; `net_listen_packet` (Go's `ListenPacket`) binds
+//! one that talks to anybody. Their reads and writes are in `packet.rs`.
+
+use crate::addr::{Addr, Network, Purpose, Resolved, resolve, resolve_with};
+use crate::dial::{no_ipv6, unix_sockaddr};
+use crate::error::{Cause, NetError, Result};
+use crate::fd::{NetFd, Role, os_errno, to_addr};
+use socket2::{Domain, SockAddr, Socket, Type};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+fn new_socket(domain: Domain) -> std::io::Result<Socket> {
+    // socket2 sets close-on-exec on every socket it makes.
+    Socket::new(domain, Type::DGRAM.nonblocking(), None)
+}
+
+/// A UDP socket with Go's defaults: IPV6_V6ONLY only for `udp6` (Go's
+/// `favoriteAddrFamily`), and SO_BROADCAST on, as Go sets it on every IP
+/// datagram socket.
+fn new_udp_socket(net: Network, addr: SocketAddr) -> std::result::Result<Socket, Cause> {
+    let sock = new_socket(Domain::for_address(addr))
+        .map_err(|e| Cause::syscall("socket", os_errno(&e)))?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(net == Network::Udp6)
+            .map_err(|e| Cause::syscall("setsockopt", os_errno(&e)))?;
+    }
+    // Sending to a broadcast address is the only thing it changes.
+    let _ = sock.set_broadcast(true);
+    Ok(sock)
+}
+
+fn local_addr(sock: &Socket) -> Option<Addr> {
+    sock.local_addr().ok().map(|a| to_addr(&a))
+}
+
+/// Dials a packet network: resolves `address` (with `lookup`, which the
+/// dialer bounds and can cancel) and connects a datagram socket to it, so
+/// that it sends to and hears from that peer alone. Connecting sends
+/// nothing, so every address but the first is tried only when making a
+/// socket for it fails (say, no IPv6), as in Go. `local`, a dialer's local
+/// address, is bound first: the peer can then reply, even on `unixgram`.
+pub fn dial(
+    net: Network,
+    address: &str,
+    local: Option<&str>,
+    lookup: &dyn Fn(&str) -> std::result::Result<Vec<IpAddr>, Cause>,
+) -> Result<NetFd> {
+    const OP: &str = "dial";
+    let fail = |c| NetError::new(OP, net.name(), c);
+    match resolve_with(net, address, Purpose::Dial, lookup).map_err(fail)? {
+        Resolved::Unix(path) => dial_unixgram(&path, local),
+        Resolved::Inet(addrs) => {
+            let local = match local {
+                Some(text) => local_inet(net, text).map_err(fail)?,
+                None => None,
+            };
+            // A local address decides the family, as in Go.
+            let addrs: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| local.is_none_or(|l| l.is_ipv4() == a.is_ipv4()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(fail(Cause::addr("no suitable address found", address)));
+            }
+            let mut first_err = None;
+            for addr in addrs {
+                match dial_udp(net, addr, local) {
+                    Ok(fd) => return Ok(fd),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            Err(first_err.unwrap_or_else(|| NetError::new(OP, net.name(), Cause::MissingAddress)))
+        }
+        Resolved::Wildcard(_) => Err(NetError::new(OP, net.name(), Cause::MissingAddress)),
+    }
+}
+
+/// A dialer's local address for UDP; an empty or unspecified host takes
+/// the unspecified address of IPv4 (the targets' family is then free).
+fn local_inet(net: Network, text: &str) -> std::result::Result<Option<SocketAddr>, Cause> {
+    match resolve(net, text, Purpose::Listen)? {
+        Resolved::Inet(addrs) => Ok(addrs.first().copied()),
+        Resolved::Wildcard(0) => Ok(None),
+        Resolved::Wildcard(port) => Ok(Some(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port))),
+        Resolved::Unix(_) => Err(Cause::addr("unexpected address type", text)),
+    }
+}
+
+fn dial_udp(net: Network, addr: SocketAddr, local: Option<SocketAddr>) -> Result<NetFd> {
+    let raddr = Addr::Inet(addr);
+    let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
+    let sock = new_udp_socket(net, addr).map_err(fail)?;
+    if let Some(local) = local {
+        sock.bind(&SockAddr::from(local))
+            .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+    }
+    sock.connect(&SockAddr::from(addr))
+        .map_err(|e| fail(Cause::syscall("connect", os_errno(&e))))?;
+    let laddr = local_addr(&sock);
+    Ok(NetFd::new(sock, net, Role::Packet, laddr, Some(raddr)))
+}
+
+/// Connects a Unix datagram socket. Without a local address it stays
+/// unnamed, as Go's `DialUnix` leaves it (Linux does not autobind it), so
+/// the peer can read from it but has no address to reply to. A local path
+/// it binds is removed on close, as `net_listen_packet`'s are.
+fn dial_unixgram(path: &str, local: Option<&str>) -> Result<NetFd> {
+    let net = Network::Unixgram;
+    let raddr = Addr::Unix(path.into());
+    let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
+    let sa = unix_sockaddr(path).map_err(fail)?;
+    let sock =
+        new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
+    if let Some(local) = local {
+        sock.bind(&unix_sockaddr(local).map_err(fail)?)
+            .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+    }
+    let created_file = local
+        .filter(|p| !p.starts_with('@') && !p.is_empty())
+        .map(str::to_owned);
+    let fd = |sock: Socket| {
+        let laddr = local_addr(&sock);
+        NetFd::new(sock, net, Role::Packet, laddr, Some(raddr.clone()))
+            .unlink_on_close(created_file.clone())
+    };
+    match sock.connect(&sa) {
+        Ok(()) => Ok(fd(sock)),
+        Err(e) => {
+            // Closing the handle-to-be removes the file bound above.
+            fd(sock).close();
+            Err(fail(Cause::syscall("connect", os_errno(&e))))
+        }
+    }
+}
+
+/// Go's `ListenPacket`: binds a datagram socket to `address` without
+/// connecting it. An empty or unspecified host on `udp` binds every
+/// address, IPv6 and IPv4; an empty `unixgram` address lets Linux pick an
+/// abstract name (autobind), which peers can reply to.
+pub fn listen_packet(network: &str, address: &str) -> Result<NetFd> {
+    const OP: &str = "listen";
+    let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
+    if !net.is_packet() {
+        return Err(wrong_kind(net, address));
+    }
+    let resolved =
+        resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, net.name(), c))?;
+    match resolved {
+        Resolved::Unix(path) => bind_unixgram(&path),
+        Resolved::Inet(addrs) => match addrs.first() {
+            Some(addr) => bind_udp(net, *addr),
+            None => Err(NetError::new(OP, net.name(), Cause::MissingAddress)),
+        },
+        Resolved::Wildcard(port) => {
+            let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port);
+            match bind_udp(net, any6) {
+                Err(e) if no_ipv6(&e) => bind_udp(net, SocketAddr::new([0, 0, 0, 0].into(), port)),
+                other => other,
+            }
+        }
+    }
+}
+
+/// The error for listening on a network of the wrong kind, in Go's words:
+/// `Listen` on a packet network or `ListenPacket` on a stream one. Go's
+/// Unix functions call the network unknown; its IP ones, the address of
+/// the wrong type.
+pub fn wrong_kind(net: Network, address: &str) -> NetError {
+    let cause = if net.is_unix() {
+        Cause::UnknownNetwork(net.name().to_owned())
+    } else {
+        Cause::addr("unexpected address type", address)
+    };
+    let err = NetError::new("listen", net.name(), cause);
+    if address.is_empty() {
+        err
+    } else {
+        err.with_addr(address)
+    }
+}
+
+fn bind_udp(net: Network, addr: SocketAddr) -> Result<NetFd> {
+    let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(Addr::Inet(addr));
+    let sock = new_udp_socket(net, addr).map_err(fail)?;
+    sock.bind(&SockAddr::from(addr))
+        .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+    let laddr = local_addr(&sock);
+    Ok(NetFd::new(sock, net, Role::Packet, laddr, None))
+}
+
+/// Binds a Unix datagram socket. gonet removes the socket file it created
+/// when the handle is closed, as it does for Unix listeners (Go leaves a
+/// packet socket's file behind).
+fn bind_unixgram(path: &str) -> Result<NetFd> {
+    let net = Network::Unixgram;
+    let given = Addr::Unix(path.into());
+    let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(&given);
+    let sa = unix_sockaddr(path).map_err(fail)?;
+    let sock =
+        new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
+    sock.bind(&sa)
+        .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+    // The kernel's name for it: the one chosen by autobind for "".
+    let laddr = local_addr(&sock).unwrap_or(given);
+    let created_file = (!path.starts_with('@') && !path.is_empty()).then(|| path.to_owned());
+    Ok(NetFd::new(sock, net, Role::Packet, Some(laddr), None).unlink_on_close(created_file))
+}

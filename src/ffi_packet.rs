@@ -1,0 +1,137 @@
+//! The C ABI for datagrams: Go's `ListenPacket`, `ReadFrom` and `WriteTo`.
+//! Connected packet handles come from `net_dial` and use `net_read` and
+//! `net_write`. Every function here runs inside the panic boundary of
+//! `ffi.rs` (`call`) and reports failures the same way.
+
+use crate::dgram;
+use crate::error::NetError;
+use crate::fd::Role;
+use crate::ffi::{arg_str, as_count, call, check_len, lookup_role, write_text};
+use crate::handle;
+use std::ffi::{c_char, c_void};
+
+/// A buffer of this many bytes holds any address gonet writes, with its
+/// NUL: an IPv6 address with zone and port, or a Unix path or abstract
+/// name (of UTF-8 text). The functions that write addresses return the full
+/// length, so a longer one is never cut off unnoticed.
+pub const NET_ADDR_MAX: usize = 128;
+
+/// Go's `ListenPacket`: binds a datagram socket to `address` on `network`
+/// and returns a packet handle that sends to and receives from anybody
+/// (`net_read_from`, `net_write_to`).
+///
+/// - `"udp"`, `"udp4"`, `"udp6"`: `"127.0.0.1:9000"`, `"[::1]:0"`; port 0
+///   picks one; an empty host (`":9000"`) binds every address, IPv6 and
+///   IPv4, on `"udp"`.
+/// - `"unixgram"`: a path, which gonet removes when the handle is closed;
+///   `@name` for a Linux abstract name; `""` lets Linux choose an abstract
+///   name (see `net_local_addr`), one that peers can reply to.
+///
+/// Stream networks fail with `NET_EADDR` (`listen tcp ...: unexpected
+/// address type`, as in Go).
+///
+/// # Safety
+/// `network` and `address` are NULL or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_listen_packet(network: *const c_char, address: *const c_char) -> i64 {
+    const OP: &str = "listen";
+    call(OP, || {
+        // SAFETY: the caller promises valid strings or NULL.
+        let (network, address) = unsafe {
+            (
+                arg_str(OP, "network", network)?,
+                arg_str(OP, "address", address)?,
+            )
+        };
+        dgram::listen_packet(network, address).map(handle::insert)
+    })
+}
+
+/// Go's `ReadFrom`: waits for one datagram, copies it into `buf` and
+/// returns its length (0 for an empty datagram). The sender's address is
+/// written into `addr` in Go's text form (`127.0.0.1:9000`, `[::1]:9000`, a
+/// Unix path, `@name`; empty for an unnamed Unix socket), NUL-terminated and
+/// truncated to `addr_len` bytes like `snprintf`. `addr` may be NULL when
+/// `addr_len` is 0. Works on connected packet handles too.
+///
+/// A datagram longer than `len` is never cut short silently: its first
+/// `len` bytes are copied into `buf`, the sender is written into `addr`,
+/// the datagram is consumed, and the call fails with `NET_EMSGSIZE`, the
+/// message giving the datagram's real length (`read udp 127.0.0.1:9000:
+/// datagram of 1500 bytes did not fit in a buffer of 512 bytes`). A buffer
+/// of 65,507 bytes fits any IPv4 UDP datagram; 65,527, any IPv6 one. With
+/// `len` 0 the call still takes one datagram: 0 if it was empty, otherwise
+/// `NET_EMSGSIZE`.
+///
+/// Deadlines and close work as for `net_read`. When the call fails before
+/// a datagram arrives, `addr` (if `addr_len` > 0) holds the empty string.
+///
+/// # Safety
+/// `buf` is NULL (with `len` 0) or valid for writes of `len` bytes; `addr`
+/// is NULL (with `addr_len` 0) or valid for writes of `addr_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_read_from(
+    h: i64,
+    buf: *mut c_void,
+    len: usize,
+    addr: *mut c_char,
+    addr_len: usize,
+) -> i64 {
+    const OP: &str = "read";
+    call(OP, || {
+        check_len(OP, buf.is_null(), len)?;
+        if addr.is_null() && addr_len > 0 {
+            return Err(NetError::invalid(OP, "address buffer is NULL"));
+        }
+        check_len(OP, false, addr_len)?;
+        if addr_len > 0 {
+            // SAFETY: addr is non-NULL and writable for addr_len >= 1 bytes.
+            unsafe { *addr = 0 };
+        }
+        let fd = lookup_role(OP, h, Role::Packet)?;
+        let buf: &mut [u8] = if len == 0 {
+            &mut []
+        } else {
+            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
+            // len writable bytes.
+            unsafe { std::slice::from_raw_parts_mut(buf.cast(), len) }
+        };
+        let datagram = fd.recv_datagram("recvfrom", buf)?;
+        write_text(OP, &datagram.from.to_string(), addr, addr_len)?;
+        fd.fit(&datagram, len).map(as_count)
+    })
+}
+
+/// Go's `WriteTo`: sends `buf` as one datagram to `addr` (`"127.0.0.1:9000"`,
+/// `"[::1]:9000"`, `"localhost:9000"`, a Unix path or `@name`) and returns
+/// `len`. The datagram goes whole or not at all: `NET_EMSGSIZE` when it is
+/// too large. Host names are resolved on every call; an IP address avoids
+/// the lookup. A handle from `net_dial` has its peer already and fails with
+/// `NET_EINVAL` (`use of WriteTo with pre-connected connection`).
+///
+/// # Safety
+/// `buf` is NULL (with `len` 0) or valid for reads of `len` bytes; `addr`
+/// is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_write_to(
+    h: i64,
+    buf: *const c_void,
+    len: usize,
+    addr: *const c_char,
+) -> i64 {
+    const OP: &str = "write";
+    call(OP, || {
+        check_len(OP, buf.is_null(), len)?;
+        // SAFETY: the caller promises a valid string or NULL.
+        let dest = unsafe { arg_str(OP, "address", addr)? };
+        let fd = lookup_role(OP, h, Role::Packet)?;
+        let buf: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
+            // len readable bytes.
+            unsafe { std::slice::from_raw_parts(buf.cast(), len) }
+        };
+        fd.write_to(buf, dest).map(as_count)
+    })
+}

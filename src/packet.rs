@@ -1,0 +1,191 @@
+//! Datagram I/O on a packet socket (`udp*`, `unixgram`): every read takes
+//! one whole datagram and every write sends one, with the same promises
+//! about close, deadlines and errors as streams (the locks, checks and
+//! waits are `fd.rs`'s).
+//!
+//! A datagram longer than the reader's buffer is never cut short silently:
+//! what fits is copied, the datagram is consumed, and the read fails with
+//! `NET_EMSGSIZE` naming the datagram's real length. Go truncates without a
+//! word; a C caller would have no way to notice.
+//!
+//! System call names in messages follow Go: `read`/`write` for `Read` and
+//! `Write`, `recvfrom`/`sendto` for `ReadFrom` and `WriteTo`.
+
+use crate::addr::{Addr, Network, Purpose, Resolved, resolve};
+use crate::error::{Cause, Result};
+use crate::fd::{Direction, NetFd, to_addr};
+use crate::poll;
+use crate::sys::{self, now_ns};
+use socket2::SockAddr;
+use std::net::SocketAddr;
+
+/// How long a send to an unconnected Unix datagram peer whose queue is full
+/// waits before trying again. Linux reports such a socket writable (only a
+/// connected peer's queue counts), so there is no readiness to wait for.
+const FULL_PEER_RETRY_NS: i64 = 1_000_000;
+
+/// One datagram taken from the socket.
+pub(crate) struct Datagram {
+    /// Its real length, more than the buffer's when it did not fit.
+    pub(crate) size: usize,
+    /// The sender, as Go prints it; empty for an unnamed Unix socket.
+    pub(crate) from: Addr,
+}
+
+impl NetFd {
+    /// Waits for one datagram and copies what fits of it into `buf`.
+    /// `syscall` names the call in messages: `read` or `recvfrom`.
+    pub(crate) fn recv_datagram(&self, syscall: &'static str, buf: &mut [u8]) -> Result<Datagram> {
+        const OP: &str = "read";
+        let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            self.check(OP, Direction::Read)?;
+            match sys::recv_datagram(self.raw(), buf) {
+                Ok((size, from)) => {
+                    return Ok(Datagram {
+                        size,
+                        from: to_addr(&from),
+                    });
+                }
+                Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
+                Err(libc::EINTR) => {}
+                // A connected UDP socket learns of an ICMP port-unreachable
+                // here (ECONNREFUSED), as Go reports it.
+                Err(e) => return Err(self.error(OP, Cause::syscall(syscall, e))),
+            }
+        }
+    }
+
+    /// The truncation rule: the length of a datagram that fit in a buffer
+    /// of `cap` bytes, or `NET_EMSGSIZE` saying how long it really was.
+    pub(crate) fn fit(&self, datagram: &Datagram, cap: usize) -> Result<usize> {
+        if datagram.size > cap {
+            return Err(self.error(
+                "read",
+                Cause::Truncated {
+                    size: datagram.size,
+                    cap,
+                },
+            ));
+        }
+        Ok(datagram.size)
+    }
+
+    /// Go's `Read` on a packet connection: one datagram, its sender
+    /// dropped. 0 is an empty datagram, never end of stream.
+    pub(crate) fn read_datagram(&self, buf: &mut [u8]) -> Result<usize> {
+        let datagram = self.recv_datagram("read", buf)?;
+        self.fit(&datagram, buf.len())
+    }
+
+    /// Go's `Write` on a packet connection: `buf` as one datagram to the
+    /// connected peer.
+    pub(crate) fn write_datagram(&self, buf: &[u8]) -> Result<usize> {
+        self.send_datagram("write", buf, None)
+    }
+
+    /// Go's `WriteTo`: `buf` as one datagram to `dest`, an address in Go's
+    /// syntax for this socket's network (names are resolved). Errors name
+    /// the destination, as Go's do.
+    pub(crate) fn write_to(&self, buf: &[u8], dest: &str) -> Result<usize> {
+        const OP: &str = "write";
+        if self.raddr.is_some() {
+            return Err(self
+                .error(
+                    OP,
+                    Cause::Invalid("use of WriteTo with pre-connected connection".to_owned()),
+                )
+                .with_addr(dest));
+        }
+        let (to, text) = self.destination(dest)?;
+        self.send_datagram("sendto", buf, Some(&to))
+            .map_err(|e| e.with_addr(text))
+    }
+
+    fn send_datagram(
+        &self,
+        syscall: &'static str,
+        buf: &[u8],
+        to: Option<&SockAddr>,
+    ) -> Result<usize> {
+        const OP: &str = "write";
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            self.check(OP, Direction::Write)?;
+            if to.is_none() && self.raddr.is_none() {
+                // What Linux says for UDP; a Unix socket would say ENOTCONN,
+                // but one error for one mistake is kinder to callers.
+                return Err(self.error(OP, Cause::syscall(syscall, libc::EDESTADDRREQ)));
+            }
+            match sys::send_datagram(self.raw(), buf, to) {
+                Ok(_) => return Ok(buf.len()),
+                Err(libc::EAGAIN) if to.is_some() && self.net == Network::Unixgram => {
+                    self.pause_for_full_peer(OP)?
+                }
+                Err(libc::EAGAIN) => self.wait(OP, libc::POLLOUT, Direction::Write)?,
+                Err(libc::EINTR) => {}
+                Err(e) => return Err(self.error(OP, Cause::syscall(syscall, e))),
+            }
+        }
+    }
+
+    /// Sleeps `FULL_PEER_RETRY_NS` or until the deadline, a deadline change
+    /// or close, whichever is first. Polling for no events waits on this
+    /// thread's waker alone.
+    fn pause_for_full_peer(&self, op: &'static str) -> Result<()> {
+        let deadline = self
+            .deadline(Direction::Write)
+            .min(now_ns().saturating_add(FULL_PEER_RETRY_NS));
+        poll::wait(self.raw(), 0, deadline, &self.waiters, || {
+            self.check(op, Direction::Write).is_ok()
+        })
+        .map_err(|e| self.error(op, Cause::syscall("poll", e)))
+    }
+
+    /// Resolves a destination for `write_to`, and its text for messages.
+    fn destination(&self, dest: &str) -> Result<(SockAddr, Addr)> {
+        let fail = |cause| self.error("write", cause);
+        match resolve(self.net, dest, Purpose::Dial).map_err(fail)? {
+            Resolved::Unix(path) => {
+                let sa = crate::dial::unix_sockaddr(&path).map_err(fail)?;
+                Ok((sa, Addr::Unix(path.into())))
+            }
+            Resolved::Inet(addrs) => {
+                let addr = self.reachable(&addrs).map_err(fail)?;
+                Ok((SockAddr::from(addr), Addr::Inet(addr)))
+            }
+            Resolved::Wildcard(_) => Err(fail(Cause::MissingAddress)),
+        }
+    }
+
+    /// The first of `addrs` this socket can send to. An IPv4 socket takes
+    /// IPv4 only, as Go's `ipToSockaddr` does. A dual-stack socket bound to
+    /// every address prefers IPv4, as Go's resolver does for names,
+    /// written as an IPv4-mapped address; an IPv6-only socket, or one bound
+    /// to one IPv6 address, prefers IPv6.
+    fn reachable(&self, addrs: &[SocketAddr]) -> std::result::Result<SocketAddr, Cause> {
+        let first_v4 = addrs.iter().find(|a| a.is_ipv4());
+        let first_v6 = addrs.iter().find(|a| a.is_ipv6());
+        let mapped = |a: &SocketAddr| match a {
+            SocketAddr::V4(v4) => SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port()),
+            v6 => *v6,
+        };
+        let local = match &self.laddr {
+            Some(Addr::Inet(SocketAddr::V6(a))) => a,
+            _ => {
+                return match (first_v4, first_v6) {
+                    (Some(v4), _) => Ok(*v4),
+                    (None, Some(v6)) => Err(Cause::addr("non-IPv4 address", &v6.ip().to_string())),
+                    (None, None) => Err(Cause::MissingAddress),
+                };
+            }
+        };
+        let dual_stack = local.ip().is_unspecified() && !self.socket().only_v6().unwrap_or(false);
+        let pick = if !dual_stack {
+            first_v6.or(first_v4)
+        } else {
+            first_v4.or(first_v6)
+        };
+        pick.map(mapped).ok_or(Cause::MissingAddress)
+    }
+}
