@@ -162,3 +162,39 @@ pub fn tcp_pair() -> (i64, i64, i64) {
     assert!(s > 0, "accept: {}", last_error());
     (l, c, s)
 }
+
+pub fn try_listen_packet(network: &str, address: &str) -> i64 {
+    // SAFETY: both strings are NUL-terminated.
+    unsafe { gonet::net_listen_packet(cstr(network).as_ptr(), cstr(address).as_ptr()) }
+}
+
+pub fn listen_packet(network: &str, address: &str) -> i64 {
+    let h = try_listen_packet(network, address);
+    assert!(h > 0, "listen_packet {network} {address}: {}", last_error());
+    h
+}
+
+/// `net_read_from` into `buf`: the result and the sender's address.
+pub fn read_from(h: i64, buf: &mut [u8]) -> (i64, String) {
+    let mut addr = [0 as std::ffi::c_char; gonet::NET_ADDR_MAX];
+    // SAFETY: buf and addr are writable for their lengths.
+    let n = unsafe {
+        gonet::net_read_from(
+            h,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            addr.as_mut_ptr(),
+            addr.len(),
+        )
+    };
+    // SAFETY: net_read_from always leaves addr NUL-terminated.
+    let from = unsafe { CStr::from_ptr(addr.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    (n, from)
+}
+
+pub fn write_to(h: i64, data: &[u8], addr: &str) -> i64 {
+    // SAFETY: data is readable for its length; addr is NUL-terminated.
+    unsafe { gonet::net_write_to(h, data.as_ptr().cast(), data.len(), cstr(addr).as_ptr()) }
+}
