@@ -1,7 +1,8 @@
 /*
  * Exercises the C ABI through the generated header: listen, dial, accept,
- * read, write, close, error paths, and a write to a vanished peer with the
- * default SIGPIPE disposition (the process must not be killed).
+ * read, write, close, error paths, a write to a vanished peer with the
+ * default SIGPIPE disposition (the process must not be killed), and UDP
+ * datagrams.
  * Prints "ok" and exits 0 when every check passes.
  */
 #define _DEFAULT_SOURCE /* usleep */
@@ -91,6 +92,28 @@ int main(void) {
     CHECK(strstr(net_last_error(), "use of closed network connection") != NULL);
     CHECK(net_close(ln) == 0);
     CHECK(net_accept(ln) == NET_ECLOSED);
+
+    /* Datagrams: one each way, the sender's address, the truncation rule. */
+    int64_t pk = net_listen_packet("udp", "127.0.0.1:0");
+    CHECK(pk > 0);
+    CHECK(net_local_addr(pk, addr, sizeof addr) > 0);
+    int64_t udp = net_dial("udp", addr);
+    CHECK(udp > 0);
+    char from[NET_ADDR_MAX];
+    char udp_local[NET_ADDR_MAX];
+    CHECK(net_local_addr(udp, udp_local, sizeof udp_local) > 0);
+    CHECK(net_write(udp, "datagram", 8) == 8);
+    CHECK(net_read_from(pk, buf, sizeof buf, from, sizeof from) == 8);
+    CHECK(memcmp(buf, "datagram", 8) == 0);
+    CHECK(strcmp(from, udp_local) == 0);
+    CHECK(net_write_to(pk, "reply", 5, from) == 5);
+    CHECK(net_read(udp, buf, sizeof buf) == 5);
+    CHECK(net_write(udp, "0123456789", 10) == 10);
+    CHECK(net_read_from(pk, buf, 4, NULL, 0) == NET_EMSGSIZE);
+    CHECK(memcmp(buf, "0123", 4) == 0);
+    CHECK(strstr(net_last_error(), "datagram of 10 bytes") != NULL);
+    CHECK(net_close(udp) == 0);
+    CHECK(net_close(pk) == 0);
 
     if (failures != 0) {
         fprintf(stderr, "%d checks failed\n", failures);
