@@ -574,3 +574,31 @@ fn bad_input_to_packet_calls_gets_einval() {
     assert_eq!(unsafe { std::ffi::CStr::from_ptr(small.as_ptr()) }, c"127");
     close_all(&[client, h]);
 }
+
+#[test]
+fn a_dialer_binds_its_local_address_and_dials_udp() {
+    let server = listen_packet("udp", "127.0.0.1:0");
+    let server_addr = local_addr(server);
+    let local = unused_udp_addr();
+    let d = net_dialer_new();
+    assert!(d > 0, "{}", last_error());
+    // SAFETY: NUL-terminated strings.
+    let client = unsafe {
+        assert_eq!(net_dialer_set_local_addr(d, cstr(&local).as_ptr()), 0);
+        net_dialer_dial(d, cstr("udp").as_ptr(), cstr(&server_addr).as_ptr())
+    };
+    assert!(client > 0, "{}", last_error());
+    assert_eq!(local_addr(client), local);
+    assert_eq!(write(client, b"hi"), 2);
+    let mut buf = [0u8; 8];
+    assert_eq!(read_from(server, &mut buf), (2, local.clone()));
+    // Only addresses of the local address's family are dialed.
+    // SAFETY: NUL-terminated strings.
+    let rc = unsafe { net_dialer_dial(d, cstr("udp").as_ptr(), cstr("[::1]:9").as_ptr()) };
+    assert_eq!(rc, NET_EADDR);
+    assert_eq!(
+        last_error(),
+        "dial udp: address [::1]:9: no suitable address found"
+    );
+    close_all(&[client, server, d]);
+}

@@ -261,3 +261,32 @@ fn a_send_to_a_full_peer_waits_and_deadlines_and_close_end_it() {
     assert!(woke.duration_since(closed_at) < Duration::from_millis(100));
     net_close(server);
 }
+
+/// A dialer with a local address binds the dialed socket first, as Go's
+/// `Dialer.LocalAddr` does: the peer can then reply to it. A path bound
+/// this way is removed on close.
+#[test]
+fn a_dialer_with_a_local_path_can_be_replied_to() {
+    let dir = scratch("unixgram_dialer");
+    let (server_path, client_path) = (dir.join("server.sock"), dir.join("client.sock"));
+    let (sp, cp) = (server_path.to_str().unwrap(), client_path.to_str().unwrap());
+    let server = listen_packet("unixgram", sp);
+    let d = net_dialer_new();
+    assert!(d > 0, "{}", last_error());
+    // SAFETY: NUL-terminated strings.
+    let client = unsafe {
+        assert_eq!(net_dialer_set_local_addr(d, cstr(cp).as_ptr()), 0);
+        net_dialer_dial(d, cstr("unixgram").as_ptr(), cstr(sp).as_ptr())
+    };
+    assert!(client > 0, "{}", last_error());
+    assert_eq!(local_addr(client), cp);
+    assert_eq!(write(client, b"hello"), 5);
+    let mut buf = [0u8; 16];
+    let (n, from) = read_from(server, &mut buf);
+    assert_eq!((n, from.as_str()), (5, cp));
+    assert_eq!(write_to(server, b"reply", &from), 5, "{}", last_error());
+    assert_eq!(read(client, &mut buf), 5);
+    assert_eq!(&buf[..5], b"reply");
+    close_all(&[client, server, d]);
+    assert!(!client_path.exists() && !server_path.exists());
+}
