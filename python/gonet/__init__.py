@@ -183,6 +183,9 @@ FUNCTIONS = {
     "net_lookup_port": (_i64, (_str, _str)),
     "net_split_host_port": (_i64, (_str, _buf, _len, _buf, _len)),
     "net_join_host_port": (_i64, (_str, _str, _buf, _len)),
+    "net_listen_packet": (_i64, (_str, _str)),
+    "net_read_from": (_i64, (_i64, _buf, _len, _buf, _len)),
+    "net_write_to": (_i64, (_i64, _buf, _len, _str)),
 }
 
 
