@@ -3,11 +3,11 @@
 //! one that talks to anybody. Their reads and writes are in `packet.rs`.
 
 use crate::addr::{Addr, Network, Purpose, Resolved, resolve, resolve_with};
-use crate::dial::{no_ipv6, unix_sockaddr};
+use crate::dial::{local_and_targets, no_ipv6, unix_sockaddr};
 use crate::error::{Cause, NetError, Result};
 use crate::fd::{NetFd, Role, os_errno, to_addr};
 use socket2::{Domain, SockAddr, Socket, Type};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 fn new_socket(domain: Domain) -> std::io::Result<Socket> {
     // socket2 sets close-on-exec on every socket it makes.
@@ -50,18 +50,7 @@ pub fn dial(
     match resolve_with(net, address, Purpose::Dial, lookup).map_err(fail)? {
         Resolved::Unix(path) => dial_unixgram(&path, local),
         Resolved::Inet(addrs) => {
-            let local = match local {
-                Some(text) => local_inet(net, text).map_err(fail)?,
-                None => None,
-            };
-            // A local address decides the family, as in Go.
-            let addrs: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| local.is_none_or(|l| l.is_ipv4() == a.is_ipv4()))
-                .collect();
-            if addrs.is_empty() {
-                return Err(fail(Cause::addr("no suitable address found", address)));
-            }
+            let (local, addrs) = local_and_targets(net, local, addrs, address).map_err(fail)?;
             let mut first_err = None;
             for addr in addrs {
                 match dial_udp(net, addr, local) {
@@ -74,17 +63,6 @@ pub fn dial(
             Err(first_err.unwrap_or_else(|| NetError::new(OP, net.name(), Cause::MissingAddress)))
         }
         Resolved::Wildcard(_) => Err(NetError::new(OP, net.name(), Cause::MissingAddress)),
-    }
-}
-
-/// A dialer's local address for UDP; an empty or unspecified host takes
-/// the unspecified address of IPv4 (the targets' family is then free).
-fn local_inet(net: Network, text: &str) -> std::result::Result<Option<SocketAddr>, Cause> {
-    match resolve(net, text, Purpose::Listen)? {
-        Resolved::Inet(addrs) => Ok(addrs.first().copied()),
-        Resolved::Wildcard(0) => Ok(None),
-        Resolved::Wildcard(port) => Ok(Some(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), port))),
-        Resolved::Unix(_) => Err(Cause::addr("unexpected address type", text)),
     }
 }
 

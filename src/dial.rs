@@ -90,18 +90,8 @@ pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) 
         Resolved::Inet(addrs) => addrs,
         Resolved::Wildcard(_) => return Err(fail(Cause::MissingAddress)),
     };
-    let local = match &opts.local_addr {
-        Some(text) => Some(local_inet(net, text).map_err(fail)?),
-        None => None,
-    };
-    // A local address decides the family, as in Go.
-    let addrs: Vec<SocketAddr> = addrs
-        .into_iter()
-        .filter(|a| local.is_none_or(|l| l.is_ipv4() == a.is_ipv4()))
-        .collect();
-    if addrs.is_empty() {
-        return Err(fail(Cause::addr("no suitable address found", address)));
-    }
+    let (local, addrs) =
+        local_and_targets(net, opts.local_addr.as_deref(), addrs, address).map_err(fail)?;
     let plan = Plan {
         net,
         local,
@@ -128,12 +118,33 @@ fn partition(addrs: &[SocketAddr]) -> (Vec<SocketAddr>, Vec<SocketAddr>) {
     addrs.iter().partition(|a| a.is_ipv4() == first_is_v4)
 }
 
-fn local_inet(net: Network, text: &str) -> std::result::Result<SocketAddr, Cause> {
-    match resolve(net, text, Purpose::Listen)? {
-        Resolved::Inet(addrs) => Ok(addrs[0]),
-        Resolved::Wildcard(port) => Ok(SocketAddr::new([0, 0, 0, 0].into(), port)),
-        Resolved::Unix(_) => Err(Cause::addr("unexpected address type", text)),
+/// A dialer's local address, and the targets it can reach: a local address
+/// decides the family, as in Go. An empty or unspecified host with port 0
+/// constrains nothing; with another port it takes IPv4's unspecified
+/// address.
+pub(crate) fn local_and_targets(
+    net: Network,
+    local: Option<&str>,
+    targets: Vec<SocketAddr>,
+    address: &str,
+) -> std::result::Result<(Option<SocketAddr>, Vec<SocketAddr>), Cause> {
+    let local = match local {
+        None => None,
+        Some(text) => match resolve(net, text, Purpose::Listen)? {
+            Resolved::Inet(addrs) => addrs.first().copied(),
+            Resolved::Wildcard(0) => None,
+            Resolved::Wildcard(port) => Some(SocketAddr::new([0, 0, 0, 0].into(), port)),
+            Resolved::Unix(_) => return Err(Cause::addr("unexpected address type", text)),
+        },
+    };
+    let targets: Vec<SocketAddr> = targets
+        .into_iter()
+        .filter(|a| local.is_none_or(|l| l.is_ipv4() == a.is_ipv4()))
+        .collect();
+    if targets.is_empty() {
+        return Err(Cause::addr("no suitable address found", address));
     }
+    Ok((local, targets))
 }
 
 /// Looks `host` up on a helper thread when the dial has a deadline or can

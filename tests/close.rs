@@ -122,18 +122,5 @@ fn a_stale_handle_never_reaches_a_newer_connection() {
 /// polling way that replaces them then must keep every promise above too.
 #[test]
 fn the_same_tests_pass_with_polling_reads() {
-    if std::env::var_os("GONET_WAKE_SIGNAL").is_some() {
-        return; // This is the inner run.
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .env("GONET_WAKE_SIGNAL", "0")
-        .args(["--skip", "the_same_tests_pass_with_polling_reads"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("test result: ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rerun_with_polling_reads("the_same_tests_pass_with_polling_reads");
 }

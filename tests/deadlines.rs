@@ -175,30 +175,11 @@ fn accept_times_out_and_works_once_cleared() {
 /// packet off this machine.
 #[test]
 fn dial_timeout_to_a_non_answering_address() {
-    use socket2::{Domain, Socket, Type};
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener
-        .bind(
-            &"127.0.0.1:0"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-    listener.listen(0).unwrap();
-    let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    // Fill the queue: connections complete until it is full, then hang.
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            Ok(s) => fillers.push(s),
-            Err(_) => break,
-        }
-    }
+    let hang = full_accept_queue();
+    let addr = hang.addr.clone();
     let start = Instant::now();
     // SAFETY: NUL-terminated strings.
-    let rc =
-        unsafe { net_dial_timeout(cstr("tcp").as_ptr(), cstr(&addr.to_string()).as_ptr(), 200) };
+    let rc = unsafe { net_dial_timeout(cstr("tcp").as_ptr(), cstr(&addr).as_ptr(), 200) };
     let elapsed = start.elapsed();
     assert_eq!(rc, NET_ETIMEOUT, "{}", last_error());
     assert_eq!(last_error(), format!("dial tcp {addr}: i/o timeout"));
@@ -213,18 +194,5 @@ fn dial_timeout_to_a_non_answering_address() {
 /// polling way that replaces them then must keep every promise above too.
 #[test]
 fn the_same_tests_pass_with_polling_reads() {
-    if std::env::var_os("GONET_WAKE_SIGNAL").is_some() {
-        return; // This is the inner run.
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .env("GONET_WAKE_SIGNAL", "0")
-        .args(["--skip", "the_same_tests_pass_with_polling_reads"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("test result: ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rerun_with_polling_reads("the_same_tests_pass_with_polling_reads");
 }

@@ -271,33 +271,10 @@ fn netns_timeouts_bound_the_whole_dial() {
     net_close(d);
 }
 
-/// A loopback listener with a full accept queue: connects to it hang.
-fn full_listener() -> (socket2::Socket, Vec<std::net::TcpStream>, String) {
-    use socket2::{Domain, Socket, Type};
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener
-        .bind(
-            &"127.0.0.1:0"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-    listener.listen(0).unwrap();
-    let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            Ok(s) => fillers.push(s),
-            Err(_) => break,
-        }
-    }
-    (listener, fillers, addr.to_string())
-}
-
 #[test]
 fn a_dial_cancelled_midway_returns_promptly() {
-    let (_listener, _fillers, addr) = full_listener();
+    let hang = full_accept_queue();
+    let addr = hang.addr.clone();
     let d = net_dialer_new();
     assert!(d > 0);
     let target = addr.clone();
@@ -329,7 +306,8 @@ fn a_dial_cancelled_midway_returns_promptly() {
 
 #[test]
 fn closing_a_dialer_cancels_its_dials() {
-    let (_listener, _fillers, addr) = full_listener();
+    let hang = full_accept_queue();
+    let addr = hang.addr.clone();
     let d = net_dialer_new();
     let dialing = thread::spawn(move || {
         // SAFETY: NUL-terminated strings.

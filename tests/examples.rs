@@ -24,37 +24,19 @@ impl Drop for Reaped {
     }
 }
 
-/// Runs `make` in examples-c with `args`, against the library cargo built
-/// for these tests (LIBDIR), so that no nested cargo build happens.
-fn make(args: &[&str]) -> Output {
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(common::repo_dir().join("examples-c"))
-        .arg(format!("LIBDIR={}", common::lib_dir().display()))
-        .args(args)
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .output()
-        .expect("run make");
-    assert!(
-        out.status.success(),
-        "make {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 /// The directory holding echo_server and echo_client, built once per run
 /// with warnings as errors.
 fn bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = common::scratch("examples-bin");
-        make(&[
-            &format!("BUILDDIR={}", dir.display()),
-            "CFLAGS=-O1 -g -Werror",
-        ]);
+        common::make(
+            &common::repo_dir().join("examples-c"),
+            &[
+                &format!("BUILDDIR={}", dir.display()),
+                "CFLAGS=-O1 -g -Werror",
+            ],
+        );
         dir
     })
 }
@@ -307,7 +289,10 @@ fn client_with_empty_input_exits_zero() {
 #[test]
 fn make_run_shows_both_sides() {
     let dir = common::scratch("examples-run");
-    let out = make(&[&format!("BUILDDIR={}", dir.display()), "run"]);
+    let out = common::make(
+        &common::repo_dir().join("examples-c"),
+        &[&format!("BUILDDIR={}", dir.display()), "run"],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("GET MESSAGE: hello, gonet\n"), "{text}");
     assert!(text.contains("\nhello, gonet\n"), "{text}");
@@ -318,11 +303,14 @@ fn make_run_shows_both_sides() {
 #[test]
 fn static_build_echoes() {
     let dir = common::scratch("examples-static");
-    make(&[
-        &format!("BUILDDIR={}", dir.display()),
-        "STATIC=1",
-        "CFLAGS=-O1 -Werror",
-    ]);
+    common::make(
+        &common::repo_dir().join("examples-c"),
+        &[
+            &format!("BUILDDIR={}", dir.display()),
+            "STATIC=1",
+            "CFLAGS=-O1 -Werror",
+        ],
+    );
     let dynamic = Command::new("readelf")
         .arg("-d")
         .arg(dir.join("echo_client"))

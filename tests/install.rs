@@ -8,26 +8,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// Runs `make` in the repository with the library this test run built, so
-/// that no nested cargo build happens.
-fn make(args: &[&str]) {
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(common::repo_dir())
-        .arg(format!("LIBDIR={}", common::lib_dir().display()))
-        .args(args)
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .output()
-        .expect("run make");
-    assert!(
-        out.status.success(),
-        "make {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Runs `script` with sh, PKG_CONFIG_PATH at the prefix's pkgconfig dir.
 fn sh(prefix: &Path, dir: &Path, script: &str) -> Output {
     let out = Command::new("sh")
@@ -180,7 +160,7 @@ fn install_link_and_uninstall() {
     let dir = common::scratch("install");
     let prefix = dir.join("prefix");
     let prefix_arg = format!("PREFIX={}", prefix.display());
-    make(&["install", &prefix_arg]);
+    common::make(&common::repo_dir(), &["install", &prefix_arg]);
 
     for file in INSTALLED {
         assert!(prefix.join(file).exists(), "{file} not installed");
@@ -231,7 +211,7 @@ fn install_link_and_uninstall() {
     assert!(!needed(&dir.join("app_static")).contains("libgonet"));
     run_ok(&dir.join("app_static"), None);
 
-    make(&["uninstall", &prefix_arg]);
+    common::make(&common::repo_dir(), &["uninstall", &prefix_arg]);
     for file in INSTALLED {
         assert!(
             std::fs::symlink_metadata(prefix.join(file)).is_err(),
@@ -245,7 +225,10 @@ fn install_honours_destdir() {
     let dir = common::scratch("install-destdir");
     let stage = dir.join("stage");
     let destdir = format!("DESTDIR={}", stage.display());
-    make(&["install", "PREFIX=/opt/gonet", &destdir]);
+    common::make(
+        &common::repo_dir(),
+        &["install", "PREFIX=/opt/gonet", &destdir],
+    );
     for file in INSTALLED {
         assert!(
             stage.join("opt/gonet").join(file).exists(),
@@ -254,7 +237,10 @@ fn install_honours_destdir() {
     }
     let pc = std::fs::read_to_string(stage.join("opt/gonet/lib/pkgconfig/gonet.pc")).unwrap();
     assert!(pc.starts_with("prefix=/opt/gonet\n"), "{pc}");
-    make(&["uninstall", "PREFIX=/opt/gonet", &destdir]);
+    common::make(
+        &common::repo_dir(),
+        &["uninstall", "PREFIX=/opt/gonet", &destdir],
+    );
     for file in INSTALLED {
         assert!(std::fs::symlink_metadata(stage.join("opt/gonet").join(file)).is_err());
     }

@@ -198,3 +198,80 @@ pub fn write_to(h: i64, data: &[u8], addr: &str) -> i64 {
     // SAFETY: data is readable for its length; addr is NUL-terminated.
     unsafe { gonet::net_write_to(h, data.as_ptr().cast(), data.len(), cstr(addr).as_ptr()) }
 }
+
+/// A loopback address that never answers: a listener whose accept queue is
+/// full drops further SYNs, so a dial to it hangs until its timeout. No
+/// packet leaves the machine. Keep the returned values alive while using it.
+pub struct FullListener {
+    _listener: socket2::Socket,
+    _queued: Vec<std::net::TcpStream>,
+    pub addr: String,
+}
+
+pub fn full_accept_queue() -> FullListener {
+    use socket2::{Domain, Socket, Type};
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("address");
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    listener.bind(&any.into()).expect("bind");
+    listener.listen(0).expect("listen");
+    let addr = listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("bound address");
+    // Connections complete until the queue is full, then hang.
+    let mut queued = Vec::new();
+    for _ in 0..8 {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200)) {
+            Ok(s) => queued.push(s),
+            Err(_) => break,
+        }
+    }
+    FullListener {
+        _listener: listener,
+        _queued: queued,
+        addr: addr.to_string(),
+    }
+}
+
+/// Runs every other test of this binary again with `GONET_WAKE_SIGNAL=0`,
+/// where reads poll instead of blocking in `recv` (see src/poll.rs), and
+/// fails unless they pass. `me` is the calling test, skipped in the rerun.
+pub fn rerun_with_polling_reads(me: &str) {
+    if std::env::var_os("GONET_WAKE_SIGNAL").is_some() {
+        return; // This is the rerun, where `me` is skipped anyway.
+    }
+    let out = Command::new(std::env::current_exe().expect("test binary"))
+        .env("GONET_WAKE_SIGNAL", "0")
+        .args(["--skip", me])
+        .output()
+        .expect("rerun the test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `make -C dir args` against the library this test run built
+/// (LIBDIR), so that no nested cargo build happens; panics with its output
+/// on failure.
+pub fn make(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(dir)
+        .arg(format!("LIBDIR={}", lib_dir().display()))
+        .args(args)
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .output()
+        .expect("run make");
+    assert!(
+        out.status.success(),
+        "make {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
