@@ -7,6 +7,13 @@
             c.write(b"ping")
             print(s.read(4))
 
+    with gonet.listen_packet("udp", "127.0.0.1:0") as pc:
+        with gonet.dial("udp", pc.local_addr) as c:
+            c.write(b"ping")
+            data, sender = pc.read_from()
+            pc.write_to(b"pong", sender)
+            print(c.read())
+
 Pure Python (ctypes), no compile step. The shared library is found, in
 order, at the path in ``GONET_LIBRARY``, next to this file, in the
 repository's cargo output (``$CARGO_TARGET_DIR``, ``target/release``,
@@ -15,6 +22,11 @@ repository's cargo output (``$CARGO_TARGET_DIR``, ``target/release``,
 Blocking calls release the GIL, so other threads keep running; closing a
 connection or listener from another thread wakes a call blocked on it,
 which raises :class:`ClosedError`.
+
+Stream networks ("tcp", "unix") give a :class:`Conn`; datagram networks
+("udp", "udp4", "udp6", "unixgram") a :class:`PacketConn`, whose every read
+takes one whole datagram and every write sends one. A datagram longer than
+the buffer raises :class:`MessageTooLongError` carrying what fit.
 
 Failures raise :class:`GonetError` subclasses carrying ``.code`` (the
 negative ``NET_E*`` code) and Go's message, and also subclassing the
@@ -34,8 +46,10 @@ import sys
 __all__ = [
     "Conn",
     "Listener",
+    "PacketConn",
     "dial",
     "listen",
+    "listen_packet",
     "version",
     "strerror",
     "GonetError",
@@ -47,6 +61,7 @@ __all__ = [
     "ConnectionRefusedGonetError",
     "ConnectionResetGonetError",
     "BrokenPipeGonetError",
+    "MessageTooLongError",
     "NET_EINVAL",
     "NET_ECLOSED",
     "NET_ETIMEOUT",
@@ -61,6 +76,7 @@ __all__ = [
     "NET_EINTERNAL",
     "NET_ESYSTEM",
     "NET_ECANCELED",
+    "NET_ADDR_MAX",
     "CanceledError",
     "Dialer",
     "lookup_host",
@@ -86,6 +102,9 @@ NET_EMSGSIZE = -11
 NET_EINTERNAL = -12
 NET_ESYSTEM = -13
 NET_ECANCELED = -14
+
+# A buffer of this many bytes holds any address the library writes.
+NET_ADDR_MAX = 128
 
 # ---------------------------------------------------------------------------
 # Finding and loading the library
@@ -217,6 +236,8 @@ del _name, _restype, _argtypes
 # Pre-bound for the hot paths.
 _net_read = _c.net_read
 _net_write = _c.net_write
+_net_read_from = _c.net_read_from
+_net_write_to = _c.net_write_to
 _net_last_error = _c.net_last_error
 _addressof = ctypes.addressof
 _c_char_from_buffer = ctypes.c_char.from_buffer
@@ -281,6 +302,23 @@ class CanceledError(GonetError):
     """NET_ECANCELED: the dial was canceled (Dialer.cancel)."""
 
 
+class MessageTooLongError(GonetError):
+    """NET_EMSGSIZE: a datagram too large to send, or longer than the buffer
+    it was read into. A read that fails so has consumed the datagram:
+    ``.data`` holds the bytes that fit and ``.addr`` the sender ("" for an
+    unnamed Unix socket; None from ``read``/``readinto``, which do not
+    report senders, and for a failed write). The message gives the
+    datagram's real length."""
+
+    def __init__(self, code=NET_EMSGSIZE, message=None, errno=_errno.EMSGSIZE, data=None, addr=None):
+        GonetError.__init__(self, code, message, errno)
+        self.data = data
+        self.addr = addr
+
+    def __reduce__(self):
+        return (self.__class__, (self.code, self.message, self.errno, self.data, self.addr))
+
+
 # code -> (exception class, errno or None)
 _ERRORS = {
     NET_EINVAL: (InvalidArgumentError, _errno.EINVAL),
@@ -293,7 +331,7 @@ _ERRORS = {
     NET_EPIPE: (BrokenPipeGonetError, _errno.EPIPE),
     NET_EADDRINUSE: (GonetError, _errno.EADDRINUSE),
     NET_EUNREACH: (GonetError, _errno.ENETUNREACH),
-    NET_EMSGSIZE: (GonetError, _errno.EMSGSIZE),
+    NET_EMSGSIZE: (MessageTooLongError, _errno.EMSGSIZE),
     NET_ECANCELED: (CanceledError, _errno.ECANCELED),
 }
 
@@ -616,17 +654,232 @@ class Listener(_Handle):
         return Conn(r)
 
 
+def _nbytes(buffer):
+    if type(buffer) is bytearray:
+        return len(buffer)
+    with memoryview(buffer) as mv:
+        return mv.nbytes
+
+
+def _contents(buffer):
+    with memoryview(buffer) as mv:
+        return mv.tobytes()
+
+
+def _send(fn, h, data, *rest):
+    """fn(h, pointer, length, *rest) over any bytes-like ``data``; an empty
+    one is sent too (an empty datagram)."""
+    if type(data) is bytes:
+        return fn(h, data, len(data), *rest)
+    with memoryview(data) as mv:
+        n = mv.nbytes
+        if n == 0:
+            return fn(h, None, 0, *rest)
+        if mv.readonly or not mv.c_contiguous:
+            return fn(h, mv.tobytes(), n, *rest)
+        c = _c_char_from_buffer(mv)
+        r = fn(h, _addressof(c), n, *rest)
+        del c
+        return r
+
+
+def _sender(buf):
+    return buf.value.decode("utf-8", "replace")
+
+
+class PacketConn(_Handle):
+    """A datagram socket: Go's ``net.PacketConn`` from listen_packet(), or
+    the connected ``net.Conn`` that dial() returns on "udp", "udp4", "udp6"
+    and "unixgram". Every read takes one whole datagram and every write
+    sends one, whole or not at all; there is no end of stream, so a read of
+    ``b""`` (or 0) is an empty datagram. A datagram longer than the buffer
+    is consumed and raises MessageTooLongError with the part that fit.
+    Safe to use from several threads; close() wakes blocked calls."""
+
+    __slots__ = ("_pool",)
+
+    def __init__(self, handle):
+        _Handle.__init__(self, handle)
+        # Scratch buffers: (data array, its address, sender array, its
+        # address); popped and pushed back, so concurrent readers never
+        # share one.
+        self._pool = []
+
+    def __repr__(self):
+        if self._closed:
+            return "<gonet.PacketConn handle=%d closed>" % self._h
+        try:
+            remote = self.remote_addr
+            if remote:
+                return "<gonet.PacketConn handle=%d %s -> %s>" % (self._h, self.local_addr, remote)
+            return "<gonet.PacketConn handle=%d %s>" % (self._h, self.local_addr)
+        except GonetError:
+            return "<gonet.PacketConn handle=%d>" % self._h
+
+    @property
+    def remote_addr(self):
+        """The peer's address of a dialed handle; "" for one from
+        listen_packet, which has none."""
+        return _addr(_c.net_remote_addr, self._h)
+
+    def _scratch(self):
+        try:
+            return self._pool.pop()
+        except IndexError:
+            buf = ctypes.create_string_buffer(_SCRATCH)
+            sender = ctypes.create_string_buffer(NET_ADDR_MAX)
+            return (buf, _addressof(buf), sender, _addressof(sender))
+
+    def read_from(self, n=_SCRATCH):
+        """Waits for one datagram and returns ``(data, sender)``: its bytes
+        and the sender's address ("127.0.0.1:9000", "[::1]:9000", a path,
+        "@name"; "" for an unnamed Unix socket). A datagram longer than
+        ``n`` raises MessageTooLongError (``n`` 0 takes one datagram: b""
+        if it was empty). The default fits any UDP datagram."""
+        if n < 0:
+            raise ValueError("negative read size")
+        if n <= _SCRATCH:
+            s = self._scratch()
+            buf, bufp, sender, senderp = s
+        else:
+            buf = ctypes.create_string_buffer(n)
+            sender = ctypes.create_string_buffer(NET_ADDR_MAX)
+            s, bufp, senderp = None, _addressof(buf), _addressof(sender)
+        r = _net_read_from(self._h, bufp, n, senderp, NET_ADDR_MAX)
+        if r >= 0:
+            out = (buf[:r], _sender(sender))
+            if s is not None:
+                self._pool.append(s)
+            return out
+        e = _error(r)
+        if r == NET_EMSGSIZE:
+            e.data = buf[:n]
+            e.addr = _sender(sender)
+        if s is not None:
+            self._pool.append(s)
+        raise e
+
+    recvfrom = read_from
+
+    def read_from_into(self, buffer):
+        """Reads one datagram into a writable buffer (bytearray,
+        memoryview, array...) without copying, and returns ``(nbytes,
+        sender)``. A datagram longer than the buffer fills it and raises
+        MessageTooLongError."""
+        n = _nbytes(buffer)
+        s = self._scratch()
+        sender, senderp = s[2], s[3]
+        if n == 0:
+            r = _net_read_from(self._h, None, 0, senderp, NET_ADDR_MAX)
+        else:
+            # Exports the buffer (it cannot be resized) while the call runs.
+            c = _c_char_from_buffer(buffer)
+            r = _net_read_from(self._h, _addressof(c), n, senderp, NET_ADDR_MAX)
+            del c
+        if r >= 0:
+            out = (r, _sender(sender))
+            self._pool.append(s)
+            return out
+        e = _error(r)
+        if r == NET_EMSGSIZE:
+            e.data = _contents(buffer)
+            e.addr = _sender(sender)
+        self._pool.append(s)
+        raise e
+
+    recvfrom_into = read_from_into
+
+    def read(self, n=_SCRATCH):
+        """Reads one datagram of up to ``n`` bytes, dropping its sender (a
+        dialed handle only hears from its peer). ``b""`` is an empty
+        datagram, not an end of stream."""
+        if n < 0:
+            raise ValueError("negative read size")
+        if n <= _SCRATCH:
+            s = self._scratch()
+            buf, bufp = s[0], s[1]
+        else:
+            buf = ctypes.create_string_buffer(n)
+            s, bufp = None, _addressof(buf)
+        r = _net_read(self._h, bufp, n)
+        if r >= 0:
+            data = buf[:r]
+            if s is not None:
+                self._pool.append(s)
+            return data
+        e = _error(r)
+        if r == NET_EMSGSIZE:
+            e.data = buf[:n]
+        if s is not None:
+            self._pool.append(s)
+        raise e
+
+    recv = read
+
+    def readinto(self, buffer):
+        """Reads one datagram into a writable buffer without copying and
+        returns its length (0: an empty datagram)."""
+        n = _nbytes(buffer)
+        if n == 0:
+            r = _net_read(self._h, None, 0)
+        else:
+            c = _c_char_from_buffer(buffer)
+            r = _net_read(self._h, _addressof(c), n)
+            del c
+        if r >= 0:
+            return r
+        e = _error(r)
+        if r == NET_EMSGSIZE:
+            e.data = _contents(buffer)
+        raise e
+
+    recv_into = readinto
+
+    def write(self, data):
+        """Sends ``data`` (any bytes-like object, possibly empty) as one
+        datagram to the dialed peer and returns its length. A handle from
+        listen_packet has no peer: InvalidArgumentError, use write_to."""
+        r = _send(_net_write, self._h, data)
+        if r < 0:
+            raise _error(r)
+        return r
+
+    send = write
+
+    def write_to(self, data, addr):
+        """Sends ``data`` as one datagram to ``addr`` ("127.0.0.1:9000",
+        "[::1]:9000", "localhost:9000", a path, "@name") and returns its
+        length. MessageTooLongError when it is too large to send; a dialed
+        handle raises InvalidArgumentError (use write)."""
+        r = _send(_net_write_to, self._h, data, _encode(addr, "address"))
+        if r < 0:
+            raise _error(r)
+        return r
+
+    sendto = write_to
+
+
+# Networks on which dial() gives a PacketConn.
+_PACKET_NETWORKS = frozenset((b"udp", b"udp4", b"udp6", b"unixgram"))
+
+
+def _conn(handle, network):
+    return PacketConn(handle) if network in _PACKET_NETWORKS else Conn(handle)
+
+
 def dial(network, address, timeout=None):
     """Connects to ``address`` on ``network`` ("tcp", "tcp4", "tcp6",
-    "unix"). ``timeout`` in seconds bounds the whole dial, across every
-    address tried; None (or 0) waits as long as the system does."""
+    "unix") and returns a Conn; on "udp", "udp4", "udp6" or "unixgram" it
+    returns a PacketConn connected to that peer (read and write). ``timeout``
+    in seconds bounds the whole dial, across every address tried; None (or
+    0) waits as long as the system does."""
     net = _encode(network, "network")
     addr = _encode(address, "address")
     ms = 0 if timeout is None or timeout <= 0 else max(1, int(math.ceil(timeout * 1000.0)))
     r = _c.net_dial_timeout(net, addr, ms)
     if r < 0:
         raise _error(r)
-    return Conn(r)
+    return _conn(r, net)
 
 
 def listen(network, address):
@@ -636,6 +889,18 @@ def listen(network, address):
     if r < 0:
         raise _error(r)
     return Listener(r)
+
+
+def listen_packet(network, address):
+    """Go's ``ListenPacket``: a PacketConn bound to ``address`` that sends
+    to and receives from anybody (read_from, write_to). "udp", "udp4",
+    "udp6": "127.0.0.1:9000", "[::1]:0" (port 0 picks one), ":9000" for
+    every address; "unixgram": a path (removed on close), "@name" for a
+    Linux abstract name, "" for one Linux chooses."""
+    r = _c.net_listen_packet(_encode(network, "network"), _encode(address, "address"))
+    if r < 0:
+        raise _error(r)
+    return PacketConn(r)
 
 
 class Dialer(_Closable):
@@ -681,11 +946,13 @@ class Dialer(_Closable):
         _check(_c.net_dialer_set_keepalive(self._h, ms))
 
     def dial(self, network, address):
-        """Dials with the dialer's settings and returns a Conn."""
-        r = _c.net_dialer_dial(self._h, _encode(network, "network"), _encode(address, "address"))
+        """Dials with the dialer's settings and returns a Conn (a
+        PacketConn on "udp", "udp4", "udp6" and "unixgram", as dial())."""
+        net = _encode(network, "network")
+        r = _c.net_dialer_dial(self._h, net, _encode(address, "address"))
         if r < 0:
             raise _error(r)
-        return Conn(r)
+        return _conn(r, net)
 
     def cancel(self):
         """Cancels the dials in progress and every later one."""
