@@ -410,10 +410,14 @@ def _addr(fn, h):
 class _Closable:
     """A library handle with close(), a context manager."""
 
-    __slots__ = ("_h", "_closed", "__weakref__")
+    __slots__ = ("_h", "_ch", "_closed", "__weakref__")
 
     def __init__(self, handle):
         self._h = handle
+        # The handle as a ready-made C argument: ctypes passes an instance of
+        # the declared type as it is, where a Python int costs a conversion
+        # (about 0.3 us a call, measurable on 64-byte ping-pong).
+        self._ch = ctypes.c_int64(handle)
         self._closed = False
 
     @property
@@ -486,8 +490,9 @@ class Conn(_Handle):
 
     def __init__(self, handle):
         _Handle.__init__(self, handle)
-        # Scratch buffers for read(): (ctypes array, address). A list, as
-        # pop and append are atomic, so concurrent readers never share one.
+        # Scratch buffers for read(): (ctypes array, its address as a
+        # c_void_p, made once). A list, as pop and append are atomic, so
+        # concurrent readers never share one.
         self._pool = []
 
     def __repr__(self):
@@ -514,8 +519,8 @@ class Conn(_Handle):
                 buf, addr = pool.pop()
             except IndexError:
                 buf = ctypes.create_string_buffer(_SCRATCH)
-                addr = _addressof(buf)
-            r = _net_read(self._h, addr, n)
+                addr = ctypes.c_void_p(_addressof(buf))
+            r = _net_read(self._ch, addr, n)
             if r > 0:
                 data = buf[:r]
                 pool.append((buf, addr))
@@ -549,7 +554,7 @@ class Conn(_Handle):
             return 0
         # Exports the buffer (it cannot be resized) while the call runs.
         c = _c_char_from_buffer(buffer)
-        r = _net_read(self._h, _addressof(c), n)
+        r = _net_read(self._ch, _addressof(c), n)
         del c
         if r < 0:
             raise _error(r)
@@ -561,7 +566,7 @@ class Conn(_Handle):
         """Writes all of ``data`` (bytes, bytearray, memoryview or any
         bytes-like object) and returns its length."""
         if type(data) is bytes:
-            r = _net_write(self._h, data, len(data))
+            r = _net_write(self._ch, data, len(data))
         else:
             with memoryview(data) as mv:
                 n = mv.nbytes
