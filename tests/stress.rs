@@ -1,0 +1,706 @@
+//! Randomized stress of the C ABI: eight threads make a seeded, reproducible
+//! stream of calls over one pool of handles (connections, listeners,
+//! dialers, closed and stale ones, made-up numbers), with NULL and
+//! non-UTF-8 arguments, zero and random lengths within real buffers, and
+//! closes racing reads, writes, accepts and deadline changes.
+//!
+//! What must hold for every call: it returns (a watchdog fails the run,
+//! printing the seed, when one call or the whole run overruns), its result
+//! is a documented code (`>= 0`, or `NET_EINVAL..=NET_ECANCELED` but never
+//! `NET_EINTERNAL`, which would mean a panic reached the boundary), and a
+//! failure leaves a message in `net_last_error`. Afterwards every handle
+//! and descriptor the run made is gone.
+//!
+//! The order in which threads interleave is up to the scheduler, so a seed
+//! replays each thread's choices, not the exact race. Replay with
+//! `GONET_STRESS_SEED=<seed> cargo test --test stress -- --nocapture`.
+//!
+//! Every address dialed is on loopback or fails before any lookup (not
+//! UTF-8, malformed, unknown network), so no packet leaves the machine.
+
+mod common;
+use common::*;
+use gonet::*;
+use std::ffi::{CStr, c_char};
+use std::ptr::{null, null_mut};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const THREADS: usize = 8;
+/// Calls per thread; 8 x 131,072 = 1,048,576 calls per run.
+const CALLS_PER_THREAD: u64 = 1 << 17;
+const SLOTS: usize = 48;
+const JANITOR_PERIOD: Duration = Duration::from_millis(20);
+const LISTENERS: usize = 4;
+/// The whole run must end within this, or the watchdog fails it.
+const RUN_BUDGET: Duration = Duration::from_secs(240);
+/// No single call may take longer than this: every blocking call has a
+/// deadline of a few milliseconds or a dial timeout of at most 200 ms, so
+/// this is a hang, not slowness. A read or accept with no deadline waits
+/// for another thread to set one or to close the handle; the janitor sets
+/// one on every handle in the pool every `JANITOR_PERIOD`, so that a
+/// thread is not left waiting once the others have finished.
+const CALL_BUDGET: Duration = Duration::from_secs(20);
+
+/// splitmix64: small, fast, and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// Where everything the threads share lives.
+struct Pool {
+    /// Handles of any kind, live or closed; 0 is an empty slot.
+    slots: Vec<AtomicI64>,
+    /// Listener handles, each also in `listener_addrs`.
+    listeners: Vec<AtomicI64>,
+    /// The address each listener had; a closed one refuses dials at once.
+    listener_addrs: Mutex<Vec<String>>,
+    /// Handles this run closed, to be used again as stale handles.
+    closed: Mutex<Vec<i64>>,
+    /// The highest handle seen, to make up handles that were never issued.
+    highest: AtomicI64,
+    unix_dir: String,
+}
+
+impl Pool {
+    fn note(&self, h: i64) {
+        if h > 0 {
+            self.highest.fetch_max(h, Ordering::Relaxed);
+        }
+    }
+
+    /// Puts a new handle in a slot and closes the one it replaces, so the
+    /// pool never holds more than `SLOTS` open handles.
+    fn place(&self, rng: &mut Rng, h: i64, calls: &mut Calls) {
+        self.note(h);
+        let old = self.slots[rng.below(SLOTS as u64) as usize].swap(h, Ordering::AcqRel);
+        if old > 0 {
+            calls.check("close", net_close(old));
+            self.remember_closed(old);
+        }
+    }
+
+    fn remember_closed(&self, h: i64) {
+        let mut closed = self.closed.lock().unwrap();
+        if closed.len() < 4096 {
+            closed.push(h);
+        }
+    }
+
+    /// A handle to use: mostly from the pool, sometimes stale or made up.
+    fn pick(&self, rng: &mut Rng) -> i64 {
+        match rng.below(100) {
+            0..=79 => self.slots[rng.below(SLOTS as u64) as usize].load(Ordering::Acquire),
+            80..=87 => self.listeners[rng.below(LISTENERS as u64) as usize].load(Ordering::Acquire),
+            88..=92 => {
+                let closed = self.closed.lock().unwrap();
+                if closed.is_empty() {
+                    0
+                } else {
+                    closed[rng.below(closed.len() as u64) as usize]
+                }
+            }
+            93..=95 => self.highest.load(Ordering::Relaxed) + 1 + rng.below(1000) as i64,
+            _ => match rng.below(5) {
+                0 => 0,
+                1 => -1,
+                2 => i64::MIN,
+                3 => i64::MAX,
+                _ => rng.next() as i64,
+            },
+        }
+    }
+
+    fn listener_addr(&self, rng: &mut Rng) -> String {
+        let addrs = self.listener_addrs.lock().unwrap();
+        addrs[rng.below(addrs.len() as u64) as usize].clone()
+    }
+}
+
+/// Checks each result and counts the calls of one thread.
+struct Calls {
+    count: u64,
+    seed: u64,
+    thread: usize,
+    codes: [u64; 15],
+}
+
+impl Calls {
+    fn check(&mut self, op: &str, rc: i64) -> i64 {
+        self.count += 1;
+        let documented = rc >= 0 || (NET_ECANCELED..=NET_EINVAL).contains(&rc);
+        assert!(
+            documented && rc != NET_EINTERNAL,
+            "seed {}: thread {} call {}: {op} returned {rc} ({})",
+            self.seed,
+            self.thread,
+            self.count,
+            last_error()
+        );
+        if rc < 0 {
+            self.codes[(-rc) as usize] += 1;
+            let msg = last_error();
+            assert!(
+                !msg.is_empty(),
+                "seed {}: thread {} call {}: {op} failed with {rc} and no message",
+                self.seed,
+                self.thread,
+                self.count
+            );
+        } else {
+            self.codes[0] += 1;
+        }
+        rc
+    }
+}
+
+/// Strings to pass where the ABI takes one: valid, malformed, not UTF-8,
+/// and NULL. None of them makes a lookup leave the machine.
+fn some_string(rng: &mut Rng, pool: &Pool, scratch: &mut Vec<u8>) -> *const c_char {
+    scratch.clear();
+    match rng.below(12) {
+        0 => return null(),
+        1..=4 => scratch.extend_from_slice(pool.listener_addr(rng).as_bytes()),
+        5 => scratch.extend_from_slice(b"127.0.0.1:1"),
+        6 => scratch.extend_from_slice(b"127.0.0.1"),
+        7 => scratch.extend_from_slice(b"[::1"),
+        8 => scratch.extend_from_slice(b"\xff\xfe127.0.0.1:80"),
+        9 => scratch.extend_from_slice(format!("{}/s{}", pool.unix_dir, rng.below(4)).as_bytes()),
+        10 => scratch.extend_from_slice(format!("@gonet-stress-{}", rng.below(4)).as_bytes()),
+        _ => {
+            // Random bytes, made invalid UTF-8 by their first byte.
+            scratch.push(0xc3);
+            for _ in 0..rng.below(40) {
+                scratch.push((rng.below(255) + 1) as u8);
+            }
+        }
+    }
+    scratch.push(0);
+    scratch.as_ptr().cast()
+}
+
+fn some_network(rng: &mut Rng) -> *const c_char {
+    let n: &CStr = match rng.below(16) {
+        0 => return null(),
+        1 => c"tcp6",
+        2 => c"unix",
+        3 => c"udp",
+        4 => c"t\xffcp",
+        5 => c"",
+        6 => c"tcp4",
+        _ => c"tcp",
+    };
+    n.as_ptr()
+}
+
+/// A deadline: mostly already passing, never long.
+fn some_deadline(rng: &mut Rng) -> i64 {
+    match rng.below(10) {
+        0..=3 => 0,
+        4..=7 => 1 + rng.below(3) as i64,
+        8 => -1,
+        _ => rng.below(10) as i64,
+    }
+}
+
+/// The thread's share of the run.
+fn worker(
+    pool: &Pool,
+    seed: u64,
+    thread: usize,
+    progress: &AtomicU64,
+    busy_since: &AtomicI64,
+    busy_what: &AtomicU64,
+) -> u64 {
+    let mut rng = Rng(seed ^ (thread as u64 + 1).wrapping_mul(0xa076_1d64_78bd_642f));
+    let mut calls = Calls {
+        count: 0,
+        seed,
+        thread,
+        codes: [0; 15],
+    };
+    let mut buf = vec![0u8; 65536];
+    let out: Vec<u8> = (0..65536).map(|i| i as u8).collect();
+    let mut s1 = Vec::new();
+    let mut s2 = Vec::new();
+    let start = Instant::now();
+    let tcp = c"tcp";
+    while calls.count < CALLS_PER_THREAD {
+        busy_since.store(start.elapsed().as_millis() as i64, Ordering::Relaxed);
+        let h = pool.pick(&mut rng);
+        let choice = rng.below(100);
+        busy_what.store(
+            choice * 1_000_000_000_000 + h.rem_euclid(1_000_000_000_000) as u64,
+            Ordering::Relaxed,
+        );
+        let len = match rng.below(4) {
+            0 => 0,
+            1 => 1 + rng.below(16) as usize,
+            _ => rng.below(buf.len() as u64 + 1) as usize,
+        };
+        // SAFETY (for every call below): pointers are NULL or point into
+        // live buffers valid for the length passed, and strings are
+        // NUL-terminated.
+        unsafe {
+            match choice {
+                0..=17 => {
+                    if rng.chance(80) {
+                        calls.check(
+                            "set_read_deadline",
+                            net_set_read_deadline(h, some_deadline(&mut rng)),
+                        );
+                    }
+                    let p = if len == 0 && rng.chance(50) {
+                        null_mut()
+                    } else {
+                        buf.as_mut_ptr()
+                    };
+                    calls.check("read", net_read(h, p.cast(), len));
+                }
+                18..=31 => {
+                    if rng.chance(80) {
+                        calls.check(
+                            "set_write_deadline",
+                            net_set_write_deadline(h, some_deadline(&mut rng)),
+                        );
+                    }
+                    let p = if len == 0 && rng.chance(50) {
+                        null()
+                    } else {
+                        out.as_ptr()
+                    };
+                    calls.check("write", net_write(h, p.cast(), len));
+                }
+                32..=37 => {
+                    if rng.chance(80) {
+                        calls.check("set_deadline", net_set_deadline(h, some_deadline(&mut rng)));
+                    }
+                    let c = calls.check("accept", net_accept(h));
+                    if c > 0 {
+                        pool.place(&mut rng, c, &mut calls);
+                    }
+                }
+                38..=43 => {
+                    let addr = pool.listener_addr(&mut rng);
+                    let addr = cstr(&addr);
+                    let c = calls.check(
+                        "dial_timeout",
+                        net_dial_timeout(tcp.as_ptr(), addr.as_ptr(), 1 + rng.below(200) as i64),
+                    );
+                    if c > 0 {
+                        pool.place(&mut rng, c, &mut calls);
+                    }
+                }
+                44..=46 => {
+                    // Arbitrary arguments: most fail before any socket.
+                    let net = some_network(&mut rng);
+                    let addr = some_string(&mut rng, pool, &mut s1);
+                    let c = calls.check(
+                        "dial_timeout",
+                        net_dial_timeout(net, addr, 1 + rng.below(50) as i64),
+                    );
+                    if c > 0 {
+                        pool.place(&mut rng, c, &mut calls);
+                    }
+                }
+                47..=48 => {
+                    let net = some_network(&mut rng);
+                    let addr = some_string(&mut rng, pool, &mut s1);
+                    let l = calls.check("listen", net_listen(net, addr));
+                    if l > 0 {
+                        pool.place(&mut rng, l, &mut calls);
+                    }
+                }
+                49..=54 => {
+                    // Closes race everything else; often a listener, which
+                    // is then replaced so that dials have somewhere to go.
+                    if rng.chance(20) {
+                        let i = rng.below(LISTENERS as u64) as usize;
+                        let old = pool.listeners[i].load(Ordering::Acquire);
+                        if calls.check("close", net_close(old)) == 0 {
+                            pool.remember_closed(old);
+                        }
+                        let l = calls
+                            .check("listen", net_listen(tcp.as_ptr(), c"127.0.0.1:0".as_ptr()));
+                        assert!(
+                            l > 0,
+                            "seed {seed}: listen on loopback failed: {}",
+                            last_error()
+                        );
+                        pool.note(l);
+                        let addr = local_addr(l);
+                        calls.count += 1;
+                        if pool.listeners[i]
+                            .compare_exchange(old, l, Ordering::AcqRel, Ordering::Acquire)
+                            .is_ok()
+                        {
+                            pool.listener_addrs.lock().unwrap()[i] = addr;
+                        } else {
+                            calls.check("close", net_close(l));
+                        }
+                    } else if calls.check("close", net_close(h)) == 0 {
+                        pool.remember_closed(h);
+                    }
+                }
+                55..=58 => {
+                    let p = if len == 0 && rng.chance(50) {
+                        null_mut()
+                    } else {
+                        buf.as_mut_ptr()
+                    };
+                    if rng.chance(50) {
+                        calls.check("local_addr", net_local_addr(h, p.cast(), len.min(300)));
+                    } else {
+                        calls.check("remote_addr", net_remote_addr(h, p.cast(), len.min(300)));
+                    }
+                }
+                59..=62 => match rng.below(4) {
+                    0 => {
+                        calls.check("close_read", net_close_read(h));
+                    }
+                    1 => {
+                        calls.check("close_write", net_close_write(h));
+                    }
+                    2 => {
+                        calls.check("set_nodelay", net_set_nodelay(h, rng.below(2) as i32));
+                    }
+                    _ => {
+                        calls.check(
+                            "set_keepalive",
+                            net_set_keepalive(h, rng.below(3000) as i64 - 1000),
+                        );
+                    }
+                },
+                63..=67 => {
+                    if rng.chance(70) {
+                        calls.check("set_deadline", net_set_deadline(h, some_deadline(&mut rng)));
+                    } else {
+                        calls.check(
+                            "set_write_deadline",
+                            net_set_write_deadline(h, some_deadline(&mut rng)),
+                        );
+                    }
+                }
+                68..=71 => {
+                    let d = calls.check("dialer_new", net_dialer_new());
+                    assert!(d > 0, "seed {seed}: dialer_new failed");
+                    pool.place(&mut rng, d, &mut calls);
+                }
+                72..=79 => match rng.below(6) {
+                    0 => {
+                        calls.check(
+                            "dialer_set_timeout",
+                            net_dialer_set_timeout(h, 1 + rng.below(200) as i64),
+                        );
+                    }
+                    1 => {
+                        let a = match rng.below(4) {
+                            0 => null(),
+                            1 => c"127.0.0.1:0".as_ptr(),
+                            2 => c"[::1]:0".as_ptr(),
+                            _ => some_string(&mut rng, pool, &mut s1),
+                        };
+                        calls.check("dialer_set_local_addr", net_dialer_set_local_addr(h, a));
+                    }
+                    2 => {
+                        calls.check(
+                            "dialer_set_fallback_delay",
+                            net_dialer_set_fallback_delay(h, rng.below(600) as i64 - 100),
+                        );
+                    }
+                    3 => {
+                        calls.check(
+                            "dialer_set_keepalive",
+                            net_dialer_set_keepalive(h, rng.below(30000) as i64 - 1000),
+                        );
+                    }
+                    4 => {
+                        calls.check("dialer_cancel", net_dialer_cancel(h));
+                    }
+                    _ => {
+                        // A dial through a dialer is bounded by the timeout
+                        // this thread sets first; other threads only ever
+                        // set positive ones, so none is unbounded.
+                        if calls.check(
+                            "dialer_set_timeout",
+                            net_dialer_set_timeout(h, 1 + rng.below(200) as i64),
+                        ) == 0
+                        {
+                            let addr = cstr(&pool.listener_addr(&mut rng));
+                            let net = if rng.chance(90) {
+                                tcp.as_ptr()
+                            } else {
+                                some_network(&mut rng)
+                            };
+                            let c =
+                                calls.check("dialer_dial", net_dialer_dial(h, net, addr.as_ptr()));
+                            if c > 0 {
+                                pool.place(&mut rng, c, &mut calls);
+                            }
+                        }
+                    }
+                },
+                80..=85 => {
+                    let a = some_string(&mut rng, pool, &mut s1);
+                    let hl = rng.below(64) as usize;
+                    let pl = rng.below(64) as usize;
+                    let (hb, pb) = buf.split_at_mut(64);
+                    let hp = if hl == 0 && rng.chance(50) {
+                        null_mut()
+                    } else {
+                        hb.as_mut_ptr()
+                    };
+                    let pp = if pl == 0 && rng.chance(50) {
+                        null_mut()
+                    } else {
+                        pb.as_mut_ptr()
+                    };
+                    calls.check(
+                        "split_host_port",
+                        net_split_host_port(a, hp.cast(), hl, pp.cast(), pl),
+                    );
+                }
+                86..=90 => {
+                    let host = some_string(&mut rng, pool, &mut s1);
+                    let port = some_string(&mut rng, pool, &mut s2);
+                    let p = if len == 0 && rng.chance(50) {
+                        null_mut()
+                    } else {
+                        buf.as_mut_ptr()
+                    };
+                    calls.check(
+                        "join_host_port",
+                        net_join_host_port(host, port, p.cast(), len.min(128)),
+                    );
+                }
+                91..=93 => {
+                    // Only literals, NULL and non-UTF-8: a name would be
+                    // looked up by the system's resolver.
+                    let host: *const c_char = match rng.below(5) {
+                        0 => null(),
+                        1 => c"127.0.0.1".as_ptr(),
+                        2 => c"::1".as_ptr(),
+                        3 => c"fe80::1%lo".as_ptr(),
+                        _ => c"\xff\xfe".as_ptr(),
+                    };
+                    let p = if len == 0 && rng.chance(50) {
+                        null_mut()
+                    } else {
+                        buf.as_mut_ptr()
+                    };
+                    calls.check("lookup_host", net_lookup_host(host, p.cast(), len.min(64)));
+                }
+                94..=95 => {
+                    let service: *const c_char = match rng.below(5) {
+                        0 => null(),
+                        1 => c"http".as_ptr(),
+                        2 => c"65536".as_ptr(),
+                        3 => c"\xff".as_ptr(),
+                        _ => c"8080".as_ptr(),
+                    };
+                    calls.check(
+                        "lookup_port",
+                        net_lookup_port(some_network(&mut rng), service),
+                    );
+                }
+                _ => {
+                    let code = match rng.below(3) {
+                        0 => -(rng.below(16) as i64),
+                        1 => rng.next() as i64,
+                        _ => i64::MIN,
+                    };
+                    let text = net_strerror(code);
+                    calls.count += 1;
+                    assert!(
+                        !text.is_null() && !CStr::from_ptr(text).to_bytes().is_empty(),
+                        "seed {seed}: net_strerror({code}) empty"
+                    );
+                    assert!(!net_version().is_null());
+                }
+            }
+        }
+        progress.fetch_add(1, Ordering::Relaxed);
+        busy_since.store(-1, Ordering::Relaxed);
+    }
+    let mut summary = format!(
+        "thread {thread}: {} calls in {:?}; results",
+        calls.count,
+        start.elapsed()
+    );
+    for (i, n) in calls.codes.iter().enumerate() {
+        if *n > 0 {
+            summary += &format!(" {}:{n}", -(i as i64));
+        }
+    }
+    println!("{summary}");
+    calls.count
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn seed() -> u64 {
+    match std::env::var("GONET_STRESS_SEED") {
+        Ok(s) => s.trim().parse().expect("GONET_STRESS_SEED is a u64"),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    }
+}
+
+#[test]
+fn a_million_random_calls_from_eight_threads() {
+    let seed = seed();
+    println!("stress seed {seed} (replay with GONET_STRESS_SEED={seed})");
+    // Print the seed with any failure, whichever thread it is in.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("stress run failed; replay with GONET_STRESS_SEED={seed}");
+        default_hook(info);
+    }));
+
+    // Warm up this thread's waker so it is not counted as left open.
+    let (l, c, s) = tcp_pair();
+    for h in [c, s, l] {
+        net_close(h);
+    }
+    let handles_before = gonet::handle::open_count();
+    let fds_before = open_fds();
+
+    let unix_dir = scratch("stress_unix");
+    let listeners: Vec<i64> = (0..LISTENERS)
+        .map(|_| listen("tcp", "127.0.0.1:0"))
+        .collect();
+    let pool = Arc::new(Pool {
+        slots: (0..SLOTS).map(|_| AtomicI64::new(0)).collect(),
+        listener_addrs: Mutex::new(listeners.iter().map(|&l| local_addr(l)).collect()),
+        listeners: listeners.iter().map(|&l| AtomicI64::new(l)).collect(),
+        closed: Mutex::new(Vec::new()),
+        highest: AtomicI64::new(*listeners.iter().max().unwrap()),
+        unix_dir: unix_dir.display().to_string(),
+    });
+
+    let progress: Arc<Vec<AtomicU64>> = Arc::new((0..THREADS).map(|_| AtomicU64::new(0)).collect());
+    let busy: Arc<Vec<AtomicI64>> = Arc::new((0..THREADS).map(|_| AtomicI64::new(-1)).collect());
+    let failed = Arc::new(AtomicBool::new(false));
+    // What each thread is doing: the operation's number (see `worker`)
+    // times 10^12 plus the handle it picked.
+    let what: Arc<Vec<AtomicU64>> = Arc::new((0..THREADS).map(|_| AtomicU64::new(0)).collect());
+    let start = Instant::now();
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (pool, progress, busy, failed, what) = (
+                pool.clone(),
+                progress.clone(),
+                busy.clone(),
+                failed.clone(),
+                what.clone(),
+            );
+            thread::Builder::new()
+                .name(format!("stress-{t}"))
+                .spawn(move || {
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        worker(&pool, seed, t, &progress[t], &busy[t], &what[t])
+                    }));
+                    r.unwrap_or_else(|_| {
+                        failed.store(true, Ordering::Relaxed);
+                        0
+                    })
+                })
+                .unwrap()
+        })
+        .collect();
+
+    let done = Arc::new(AtomicBool::new(false));
+    let janitor = {
+        let (pool, done) = (pool.clone(), done.clone());
+        thread::spawn(move || {
+            let mut rng = Rng(seed);
+            while !done.load(Ordering::Relaxed) {
+                for slot in pool.slots.iter().chain(pool.listeners.iter()) {
+                    let rc = net_set_deadline(slot.load(Ordering::Acquire), rng.below(5) as i64);
+                    assert!(
+                        rc == 0 || rc == NET_ECLOSED || rc == NET_EINVAL,
+                        "set_deadline: {rc}"
+                    );
+                }
+                thread::sleep(JANITOR_PERIOD);
+            }
+        })
+    };
+
+    // The watchdog: a run or a call that overruns is a hang. Hung threads
+    // cannot be joined, so it reports and exits the process, which fails
+    // the test.
+    while !workers.iter().all(|w| w.is_finished()) {
+        thread::sleep(Duration::from_millis(100));
+        let elapsed = start.elapsed();
+        let stuck = busy.iter().enumerate().find(|(_, b)| {
+            let since = b.load(Ordering::Relaxed);
+            since >= 0 && elapsed.as_millis() as i64 - since > CALL_BUDGET.as_millis() as i64
+        });
+        if elapsed > RUN_BUDGET || stuck.is_some() {
+            let done: Vec<u64> = progress.iter().map(|p| p.load(Ordering::Relaxed)).collect();
+            eprintln!(
+                "stress run hung (seed {seed}): after {elapsed:?}, calls done per thread {done:?}, stuck thread {:?} (operation {:?}); replay with GONET_STRESS_SEED={seed}",
+                stuck.map(|(t, _)| t),
+                stuck.map(|(t, _)| {
+                    let w = what[t].load(Ordering::Relaxed);
+                    (w / 1_000_000_000_000, w % 1_000_000_000_000)
+                })
+            );
+            std::process::exit(101);
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    janitor.join().unwrap();
+    let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    let took = start.elapsed();
+    assert!(
+        !failed.load(Ordering::Relaxed),
+        "seed {seed}: a worker failed (see above)"
+    );
+    println!("{total} calls by {THREADS} threads in {took:?}");
+    assert!(total >= THREADS as u64 * CALLS_PER_THREAD);
+
+    // Everything the run opened is closed now; nothing is left behind.
+    for slot in pool.slots.iter().chain(pool.listeners.iter()) {
+        let h = slot.swap(0, Ordering::AcqRel);
+        if h > 0 {
+            let rc = net_close(h);
+            assert!(rc == 0 || rc == NET_ECLOSED, "close: {rc}");
+        }
+    }
+    assert_eq!(
+        gonet::handle::open_count(),
+        handles_before,
+        "seed {seed}: handles left open"
+    );
+    // Descriptors of closed handles go once the last call lets go of them,
+    // and each worker's waker went with its thread.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while open_fds() != fds_before && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(open_fds(), fds_before, "seed {seed}: descriptors left open");
+}
