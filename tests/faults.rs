@@ -1,0 +1,461 @@
+//! Faults on an emulated network: two network namespaces that each test
+//! makes for itself, a client side and a server side, joined by a veth
+//! pair (10.99.0.1 on the client side, 10.99.0.2 on the server side).
+//! Each test thread moves itself into one namespace with `setns`, which
+//! changes the network namespace of that thread alone, so a client and a
+//! server in different namespaces run in one process. No packet leaves the
+//! two namespaces.
+//!
+//! Cases: the link goes down mid-transfer (reads and writes end at their
+//! deadlines), a black-holed destination (the dial timeout holds), a peer
+//! that resets (NET_ERESET with Go's message), a server restarted on the
+//! same port (clients reconnect), and 30% packet loss (every byte arrives
+//! intact). Loss comes from `tc netem` where the kernel has it; where it
+//! has not, from an nftables rule that drops 30% of TCP packets at random.
+
+mod common;
+use common::*;
+use gonet::*;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::process::Command;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const CLIENT_IP: &str = "10.99.0.1";
+const SERVER_IP: &str = "10.99.0.2";
+/// On the client side's subnet, with a neighbour entry whose MAC nothing
+/// owns: packets to it cross the veth and are dropped on the other side.
+const BLACK_HOLE: &str = "10.99.0.99";
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run ip: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A client namespace and a server namespace joined by veth; both removed
+/// on drop.
+struct Link {
+    client: String,
+    server: String,
+}
+
+impl Link {
+    fn new(tag: &str) -> Link {
+        let pid = std::process::id();
+        let link = Link {
+            client: format!("gonet-{pid}-{tag}-c"),
+            server: format!("gonet-{pid}-{tag}-s"),
+        };
+        let setup = || -> Result<(), String> {
+            let (c, s) = (link.client.as_str(), link.server.as_str());
+            ip(&["netns", "add", c])?;
+            ip(&["netns", "add", s])?;
+            ip(&[
+                "-n", c, "link", "add", "vc", "type", "veth", "peer", "name", "vs", "netns", s,
+            ])?;
+            for (ns, dev, addr) in [(c, "vc", CLIENT_IP), (s, "vs", SERVER_IP)] {
+                ip(&["-n", ns, "link", "set", "lo", "up"])?;
+                ip(&["-n", ns, "addr", "add", &format!("{addr}/24"), "dev", dev])?;
+                ip(&["-n", ns, "link", "set", dev, "up"])?;
+            }
+            ip(&[
+                "-n",
+                c,
+                "neigh",
+                "add",
+                BLACK_HOLE,
+                "lladdr",
+                "02:00:00:00:00:99",
+                "dev",
+                "vc",
+                "nud",
+                "permanent",
+            ])
+        };
+        if let Err(e) = setup() {
+            panic!(
+                "cannot create the network namespaces these tests need ({e}); \
+                 they need root, iproute2 and veth support, and do not pass without them"
+            );
+        }
+        link
+    }
+
+    /// Runs `f` on a new thread inside namespace `ns`.
+    fn spawn<T: Send + 'static>(
+        ns: &str,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> thread::JoinHandle<T> {
+        let path = format!("/run/netns/{ns}");
+        thread::spawn(move || {
+            let file = std::fs::File::open(&path).expect("open the namespace");
+            // SAFETY: setns with a namespace descriptor we hold open; it
+            // changes this thread's network namespace only.
+            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+            f()
+        })
+    }
+
+    fn in_client<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> thread::JoinHandle<T> {
+        Link::spawn(&self.client, f)
+    }
+
+    fn in_server<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> thread::JoinHandle<T> {
+        Link::spawn(&self.server, f)
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        let _ = ip(&["netns", "del", &self.client]);
+        let _ = ip(&["netns", "del", &self.server]);
+    }
+}
+
+fn dial_timeout(address: &str, ms: i64) -> i64 {
+    // SAFETY: NUL-terminated strings.
+    unsafe { net_dial_timeout(c"tcp".as_ptr(), cstr(address).as_ptr(), ms) }
+}
+
+#[test]
+fn link_down_mid_transfer_ends_reads_and_writes_at_their_deadlines() {
+    let link = Link::new("down");
+    let (tx, rx) = mpsc::channel();
+    let server = link.in_server(move || {
+        let l = listen("tcp", &format!("{SERVER_IP}:0"));
+        tx.send(local_addr(l)).unwrap();
+        let s = net_accept(l);
+        assert!(s > 0, "{}", last_error());
+        let mut buf = vec![0u8; 65536];
+        let mut total = 0u64;
+        let mut last = Instant::now();
+        let rc = loop {
+            net_set_read_deadline(s, 1000);
+            let n = read(s, &mut buf);
+            if n <= 0 {
+                break n;
+            }
+            total += n as u64;
+            last = Instant::now();
+        };
+        let msg = last_error();
+        for h in [s, l] {
+            net_close(h);
+        }
+        (rc, msg, total, last.elapsed())
+    });
+    let addr = rx.recv().unwrap();
+    let client = link.in_client(move || {
+        let c = dial_timeout(&addr, 5000);
+        assert!(c > 0, "{}", last_error());
+        let chunk = vec![1u8; 16384];
+        let mut total = 0u64;
+        let mut last = Instant::now();
+        let rc = loop {
+            net_set_write_deadline(c, 1000);
+            let n = write(c, &chunk);
+            if n < 0 {
+                break n;
+            }
+            total += n as u64;
+            last = Instant::now();
+            assert!(total < 1 << 34, "the link never went down");
+        };
+        let msg = last_error();
+        net_close(c);
+        (rc, msg, total, last.elapsed())
+    });
+    thread::sleep(Duration::from_millis(300));
+    let down_at = Instant::now();
+    ip(&["-n", &link.server, "link", "set", "vs", "down"]).unwrap();
+
+    let (rc, msg, total, idle) = client.join().unwrap();
+    println!("client: wrote {total} bytes, then after {idle:?}: {msg}");
+    assert_eq!(rc, NET_ETIMEOUT, "{msg}");
+    assert!(msg.ends_with("i/o timeout"), "{msg}");
+    assert!(idle >= Duration::from_millis(990) && idle < Duration::from_secs(3));
+    let (rc, msg, received, idle) = server.join().unwrap();
+    println!("server: read {received} bytes, then after {idle:?}: {msg}");
+    assert_eq!(rc, NET_ETIMEOUT, "{msg}");
+    assert!(msg.ends_with("i/o timeout"), "{msg}");
+    assert!(idle >= Duration::from_millis(990) && idle < Duration::from_secs(3));
+    assert!(received > 0 && total > 0);
+    assert!(down_at.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn dial_to_a_black_hole_ends_at_its_timeout() {
+    let link = Link::new("hole");
+    let result = link.in_client(|| {
+        let start = Instant::now();
+        let rc = dial_timeout(&format!("{BLACK_HOLE}:80"), 300);
+        (rc, last_error(), start.elapsed())
+    });
+    let (rc, msg, took) = result.join().unwrap();
+    println!("{msg} after {took:?}");
+    assert_eq!(rc, NET_ETIMEOUT, "{msg}");
+    assert_eq!(msg, format!("dial tcp {BLACK_HOLE}:80: i/o timeout"));
+    assert!(
+        took >= Duration::from_millis(290) && took < Duration::from_millis(800),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn a_peer_that_resets_gives_net_ereset() {
+    let link = Link::new("rst");
+    let (tx, rx) = mpsc::channel();
+    let server = link.in_server(move || {
+        let l = std::net::TcpListener::bind((SERVER_IP, 0)).unwrap();
+        tx.send(l.local_addr().unwrap().to_string()).unwrap();
+        let (mut s, _) = l.accept().unwrap();
+        s.write_all(b"hi").unwrap();
+        let mut ok = [0u8; 2];
+        s.read_exact(&mut ok).unwrap();
+        // Linger 0: closing sends RST instead of FIN.
+        socket2::SockRef::from(&s)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let addr = rx.recv().unwrap();
+    let client = link.in_client(move || {
+        let c = dial_timeout(&addr, 5000);
+        assert!(c > 0, "{}", last_error());
+        assert_eq!(read_exact(c, 2), b"hi");
+        assert_eq!(write(c, b"ok"), 2);
+        net_set_read_deadline(c, 5000);
+        let rc = read(c, &mut [0u8; 16]);
+        let msg = last_error();
+        let expected = format!(
+            "read tcp {}->{}: read: connection reset by peer",
+            local_addr(c),
+            remote_addr(c)
+        );
+        net_close(c);
+        (rc, msg, expected)
+    });
+    server.join().unwrap();
+    let (rc, msg, expected) = client.join().unwrap();
+    assert_eq!(rc, NET_ERESET, "{msg}");
+    assert_eq!(msg, expected);
+}
+
+#[test]
+fn a_server_restarted_on_the_same_port_takes_its_clients_back() {
+    const CLIENTS: usize = 4;
+    const RESTARTS: usize = 3;
+    let link = Link::new("restart");
+    let (tx, rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let server = link.in_server(move || {
+        let mut addr = format!("{SERVER_IP}:0");
+        for round in 0..RESTARTS {
+            // Listening again at once on the port just closed works: the
+            // old connections' TIME_WAIT does not block it (SO_REUSEADDR).
+            let l = listen("tcp", &addr);
+            addr = local_addr(l);
+            tx.send(addr.clone()).unwrap();
+            let mut conns = Vec::new();
+            for _ in 0..CLIENTS {
+                net_set_deadline(l, 5000);
+                let s = net_accept(l);
+                assert!(s > 0, "round {round}: {}", last_error());
+                let got = read_exact(s, 6);
+                assert_eq!(write(s, &got), 6);
+                conns.push(s);
+            }
+            go_rx.recv().unwrap();
+            // The server closes first, then its listener.
+            for s in conns {
+                assert_eq!(net_close(s), 0);
+            }
+            assert_eq!(net_close(l), 0);
+        }
+    });
+    let client = link.in_client(move || {
+        let mut port = None;
+        for round in 0..RESTARTS {
+            let addr: String = rx.recv().unwrap();
+            let p = addr.rsplit_once(':').unwrap().1.to_owned();
+            assert_eq!(*port.get_or_insert(p.clone()), p, "the port changed");
+            let mut conns = Vec::new();
+            for i in 0..CLIENTS {
+                let c = dial_timeout(&addr, 5000);
+                assert!(c > 0, "round {round}: {}", last_error());
+                let msg = format!("r{round}-c{i}\n");
+                assert_eq!(write(c, msg.as_bytes()), 6);
+                assert_eq!(read_exact(c, 6), msg.as_bytes());
+                conns.push(c);
+            }
+            go_tx.send(()).unwrap();
+            // The restart ends each connection cleanly: end of stream.
+            for c in conns {
+                net_set_read_deadline(c, 5000);
+                assert_eq!(read(c, &mut [0u8; 8]), 0, "{}", last_error());
+                assert_eq!(net_close(c), 0);
+            }
+        }
+    });
+    client.join().unwrap();
+    server.join().unwrap();
+}
+
+/// Makes `ns` drop 30% of the packets it receives: with `tc netem` if the
+/// kernel has it, otherwise with an nftables rule. Returns how, and
+/// whether the drops can be counted (the nftables rule counts them).
+fn lose_30_percent(ns: &str, dev: &str) -> (String, bool) {
+    let netem = Command::new("ip")
+        .args(["netns", "exec", ns, "tc", "qdisc", "add", "dev", dev])
+        .args(["root", "netem", "loss", "30%"])
+        .output();
+    match netem {
+        Ok(out) if out.status.success() => return ("tc netem loss 30%".to_owned(), false),
+        Ok(out) => println!(
+            "tc netem is not available: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => println!("tc is not available: {e}"),
+    }
+    let rule = "table inet gonet_loss {\n  chain input {\n    type filter hook input priority 0;\n    \
+                meta l4proto tcp numgen random mod 100 < 30 counter drop\n  }\n}\n";
+    let mut nft = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run nft (Debian package nftables)");
+    nft.stdin
+        .take()
+        .unwrap()
+        .write_all(rule.as_bytes())
+        .unwrap();
+    let out = nft.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "cannot make packet loss with tc netem or nftables: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        "nftables: drop 30% of incoming TCP packets at random".to_owned(),
+        true,
+    )
+}
+
+/// The packets the nftables rule in `ns` has dropped.
+fn dropped(ns: &str) -> u64 {
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            ns,
+            "nft",
+            "list",
+            "table",
+            "inet",
+            "gonet_loss",
+        ])
+        .output()
+        .expect("run nft");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (_, rest) = text
+        .split_once("counter packets ")
+        .unwrap_or_else(|| panic!("no counter in {text}"));
+    rest.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn thirty_percent_packet_loss_loses_no_byte() {
+    const SIZE: usize = 128 * 1024;
+    let link = Link::new("loss");
+    // Both sides lose 30% of what they receive: data and acknowledgements.
+    let (how, counted) = lose_30_percent(&link.server, "vs");
+    lose_30_percent(&link.client, "vc");
+    println!("loss: {how}, both ways");
+    let data: Vec<u8> = (0..SIZE as u64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let expected = data.clone();
+    let (tx, rx) = mpsc::channel();
+    let server = link.in_server(move || {
+        let l = listen("tcp", &format!("{SERVER_IP}:0"));
+        tx.send(local_addr(l)).unwrap();
+        net_set_deadline(l, 60_000);
+        let s = net_accept(l);
+        assert!(s > 0, "{}", last_error());
+        net_set_deadline(s, 90_000);
+        // Echo everything back until the client half-closes.
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let n = read(s, &mut buf);
+            assert!(n >= 0, "server read: {}", last_error());
+            if n == 0 {
+                break;
+            }
+            assert_eq!(write(s, &buf[..n as usize]), n, "{}", last_error());
+        }
+        for h in [s, l] {
+            net_close(h);
+        }
+    });
+    let addr = rx.recv().unwrap();
+    let start = Instant::now();
+    let client = link.in_client(move || {
+        let c = dial_timeout(&addr, 30_000);
+        assert!(c > 0, "{}", last_error());
+        net_set_deadline(c, 90_000);
+        let writer = {
+            thread::spawn(move || {
+                for chunk in data.chunks(4096) {
+                    assert_eq!(write(c, chunk), chunk.len() as i64, "{}", last_error());
+                }
+                assert_eq!(net_close_write(c), 0);
+            })
+        };
+        let mut got = Vec::with_capacity(SIZE);
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let n = read(c, &mut buf);
+            assert!(n >= 0, "client read: {}", last_error());
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n as usize]);
+        }
+        writer.join().unwrap();
+        net_close(c);
+        got
+    });
+    let got = client.join().unwrap();
+    server.join().unwrap();
+    println!(
+        "{SIZE} bytes there and back through 30% loss in {:?}",
+        start.elapsed()
+    );
+    assert_eq!(got.len(), SIZE);
+    assert!(got == expected, "the echoed bytes differ");
+    if counted {
+        let (s, c) = (dropped(&link.server), dropped(&link.client));
+        println!("packets dropped: {s} on the way in to the server, {c} to the client");
+        assert!(s > 0 && c > 0, "no packet was dropped");
+    }
+}
