@@ -27,7 +27,11 @@ struct inbox {
 static ssize_t read_line(int64_t conn, struct inbox *in) {
     size_t scanned = 0;
     for (;;) {
-        char *nl = (char *)memchr(in->data + scanned, '\n', in->used - scanned);
+        /* The inbox starts empty with no buffer: memchr must not be given
+         * NULL, even with a length of 0. */
+        char *nl = in->used > scanned
+                       ? (char *)memchr(in->data + scanned, '\n', in->used - scanned)
+                       : NULL;
         if (nl != NULL)
             return nl - in->data;
         scanned = in->used;
