@@ -23,6 +23,10 @@ use std::sync::{Mutex, OnceLock};
 /// A deadline that never comes.
 pub(crate) const NO_DEADLINE: i64 = i64::MAX;
 
+/// How long a wait that cannot be woken (no eventfd to be had) polls
+/// before re-checking whether it was closed or its deadline moved.
+const UNWAKEABLE_SLICE_NS: i64 = 10_000_000;
+
 /// The eventfd of one thread, made on its first wait and closed when the
 /// thread ends. One per thread rather than one per socket keeps idle
 /// connections at one descriptor each.
@@ -229,7 +233,14 @@ pub fn wait(
         _ => {
             let waker = ThreadWaker::new();
             if waker.0 < 0 {
-                return Err(errno());
+                // Out of descriptors: nothing can wake this wait, but the
+                // wait needs no descriptor of its own. Poll the socket alone
+                // for a short slice (poll skips a negative descriptor); the
+                // caller re-checks closes and deadlines after each, so they
+                // still take effect, within a slice, and a read or write
+                // ends at its deadline instead of failing with EMFILE.
+                let slice_end = now_ns().saturating_add(UNWAKEABLE_SLICE_NS);
+                return poll_two(-1, fd, events, slice_end.min(deadline), still_valid);
             }
             wait_with(waker.0, fd, events, deadline, list, still_valid)
         }

@@ -71,6 +71,10 @@ fn child_accept_with_rlimit_nofile_lowered() {
 
     let l = listen("tcp", "127.0.0.1:0");
     let laddr = local_addr(l);
+    // A connection on which nothing is sent, made while descriptors last.
+    let quiet = dial("tcp", &laddr);
+    let quiet_peer = net_accept(l);
+    assert!(quiet_peer > 0, "{}", last_error());
     let clients: Vec<i64> = (0..3).map(|_| dial("tcp", &laddr)).collect();
 
     // Use up every descriptor left.
@@ -110,6 +114,37 @@ fn child_accept_with_rlimit_nofile_lowered() {
         "{}",
         last_error()
     );
+
+    // A thread that first waits now cannot make its waker (an eventfd):
+    // its read still ends at its deadline, and a close from another thread
+    // still wakes it.
+    let waiter = thread::spawn(move || {
+        net_set_read_deadline(quiet, 200);
+        let start = Instant::now();
+        let timed_out = (read(quiet, &mut [0u8; 8]), last_error(), start.elapsed());
+        net_set_read_deadline(quiet, 10_000);
+        let start = Instant::now();
+        let closed = (read(quiet, &mut [0u8; 8]), last_error(), start.elapsed());
+        (timed_out, closed)
+    });
+    thread::sleep(Duration::from_millis(500));
+    assert_eq!(net_close(quiet), 0);
+    let ((rc, msg, took), (rc2, msg2, took2)) = waiter.join().unwrap();
+    assert_eq!(rc, NET_ETIMEOUT, "{msg}");
+    assert!(
+        took >= Duration::from_millis(190) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert_eq!(rc2, NET_ECLOSED, "{msg2}");
+    assert!(took2 < Duration::from_secs(2), "{took2:?}");
+    assert_eq!(net_close(quiet_peer), 0);
+
+    // Take the two descriptors the close freed as well.
+    // SAFETY: dup of standard input has no memory effects.
+    while let fd @ 0.. = unsafe { libc::dup(0) } {
+        hogs.push(fd);
+        assert!(hogs.len() < 64);
+    }
 
     // One descriptor free: the listener accepts the first waiting client,
     // and the connection works.
