@@ -244,7 +244,11 @@ impl NetFd {
     /// The socket itself is closed when the last user drops its reference.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        if self.waiters.has_blocked() {
+        // A listener stops listening now, not when its descriptor goes: a
+        // child forked by another thread holds a copy of the descriptor
+        // until it execs, and meanwhile the port could not be listened on
+        // again. Shutting a TCP listener down takes it out of listening.
+        if self.role == Role::Listener || self.waiters.has_blocked() {
             // Wakes threads blocked in recv; a thread that registers after
             // this look sees the closed flag and does not block.
             let _ = self.sock.shutdown(std::net::Shutdown::Both);
