@@ -267,12 +267,23 @@ fn a_server_restarted_on_the_same_port_takes_its_clients_back() {
     let link = Link::new("restart");
     let (tx, rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
+    let server_ns = link.server.clone();
     let server = link.in_server(move || {
         let mut addr = format!("{SERVER_IP}:0");
         for round in 0..RESTARTS {
             // Listening again at once on the port just closed works: the
             // old connections' TIME_WAIT does not block it (SO_REUSEADDR).
-            let l = listen("tcp", &addr);
+            // SAFETY: NUL-terminated strings.
+            let l = unsafe { net_listen(c"tcp".as_ptr(), cstr(&addr).as_ptr()) };
+            if l < 0 {
+                let err = last_error();
+                let sockets = Command::new("ip")
+                    .args(["netns", "exec", &server_ns, "ss", "-tanoe"])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                panic!("round {round}: {err}; sockets in the server's namespace:\n{sockets}");
+            }
             addr = local_addr(l);
             tx.send(addr.clone()).unwrap();
             let mut conns = Vec::new();
