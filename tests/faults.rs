@@ -1,6 +1,6 @@
 //! Faults on an emulated network: two network namespaces that each test
 //! makes for itself, a client side and a server side, joined by a veth
-//! pair (10.99.0.1 on the client side, 10.99.0.2 on the server side).
+//! pair (192.0.2.1 on the client side, 192.0.2.2 on the server side).
 //! Each test thread moves itself into one namespace with `setns`, which
 //! changes the network namespace of that thread alone, so a client and a
 //! server in different namespaces run in one process. No packet leaves the
@@ -23,11 +23,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-const CLIENT_IP: &str = "10.99.0.1";
-const SERVER_IP: &str = "10.99.0.2";
+const CLIENT_IP: &str = "192.0.2.1";
+const SERVER_IP: &str = "192.0.2.2";
 /// On the client side's subnet, with a neighbour entry whose MAC nothing
 /// owns: packets to it cross the veth and are dropped on the other side.
-const BLACK_HOLE: &str = "10.99.0.99";
+const BLACK_HOLE: &str = "192.0.2.99";
 
 fn ip(args: &[&str]) -> Result<(), String> {
     let out = Command::new("ip")
