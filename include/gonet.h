@@ -265,6 +265,33 @@ int64_t net_set_nodelay(int64_t conn, int on);
 int64_t net_set_keepalive(int64_t conn, int64_t period_ms);
 
 /**
+ * Copies bytes from connection `src` to connection `dst` until end of
+ * stream on `src`, or until `max_bytes` bytes have been copied (a
+ * negative `max_bytes` means no limit), and returns the number copied.
+ * Between stream sockets (TCP, Unix) the bytes never enter user space:
+ * they move with `splice(2)` through a pipe, as Go's `io.Copy` between
+ * TCP connections does. `src`'s read deadline and `dst`'s write deadline
+ * apply (`NET_ETIMEOUT`), and closing either handle from another thread
+ * ends the copy with `NET_ECLOSED`. No other read of `src` or write to
+ * `dst` interleaves with the copy. Failures read as Go's
+ * `TCPConn.ReadFrom` gives them (`readfrom tcp 127.0.0.1:A->127.0.0.1:B:
+ * i/o timeout`); after one, part of the data may have been copied.
+ */
+int64_t net_copy(int64_t dst, int64_t src, int64_t max_bytes);
+
+/**
+ * Sends `count` bytes (negative: up to the end of the file) of the open
+ * file `fd`, starting at byte `offset`, over connection `conn` with
+ * `sendfile(2)`, and returns the number sent: fewer than `count` only when
+ * the file ends first. The file's own offset is left unchanged. `conn`'s
+ * write deadline applies and closing it from another thread ends the call
+ * with `NET_ECLOSED`; no other write to `conn` interleaves. A negative
+ * `fd` or `offset` is `NET_EINVAL`; a descriptor that is not open fails
+ * with `NET_ESYSTEM` (`readfrom tcp ...: sendfile: bad file descriptor`).
+ */
+int64_t net_sendfile(int64_t conn, int fd, int64_t offset, int64_t count);
+
+/**
  * Makes a dialer (Go's `net.Dialer`) with Go's defaults: no timeout, no
  * local address, a 300 ms Happy Eyeballs fallback delay, keep-alive at
  * 15 s. Free it with `net_close`, which also cancels its dials.

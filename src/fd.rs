@@ -13,8 +13,8 @@ use crate::poll::{self, NO_DEADLINE, WaitList};
 use crate::sys::{self, now_ns};
 use socket2::Socket;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -49,6 +49,10 @@ pub struct NetFd {
     /// Held for a whole write, so writes from several threads never
     /// interleave.
     pub(crate) write_lock: Mutex<()>,
+    /// How many `net_copy`/`net_sendfile` calls need the socket in
+    /// non-blocking mode (splice and sendfile have no per-call flag for
+    /// it); the last one to finish makes it blocking again.
+    nonblock_users: Mutex<u32>,
     pub(crate) waiters: WaitList,
     /// The socket file a Unix listener created, removed on close as Go does.
     unlink_on_close: Option<Box<str>>,
@@ -73,6 +77,7 @@ impl NetFd {
             write_deadline: AtomicI64::new(NO_DEADLINE),
             read_lock: Mutex::new(()),
             write_lock: Mutex::new(()),
+            nonblock_users: Mutex::new(0),
             waiters: WaitList::default(),
             unlink_on_close: None,
         }
@@ -147,6 +152,36 @@ impl NetFd {
             || self.check(op, dir).is_ok(),
         )
         .map_err(|e| self.error(op, Cause::syscall("poll", e)))
+    }
+
+    /// As `wait`, and woken as well when `other` is closed (`net_copy`
+    /// waits on one end and must notice the other closing).
+    pub(crate) fn wait_also(
+        &self,
+        op: &'static str,
+        events: libc::c_short,
+        dir: Direction,
+        other: &NetFd,
+    ) -> Result<()> {
+        poll::wait_also(
+            self.raw(),
+            events,
+            self.deadline(dir),
+            [&self.waiters, &other.waiters],
+            || self.check(op, dir).is_ok() && !other.is_closed(),
+        )
+        .map_err(|e| self.error(op, Cause::syscall("poll", e)))
+    }
+
+    /// Takes the read lock, for a caller that reads several times as one
+    /// operation (`net_copy`).
+    pub(crate) fn lock_read(&self) -> MutexGuard<'_, ()> {
+        self.read_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the write lock, as `lock_read`.
+    pub(crate) fn lock_write(&self) -> MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Reads at most `buf.len()` bytes: at least one, or 0 at end of stream.
@@ -238,6 +273,36 @@ impl NetFd {
             crate::dial::apply_tcp_defaults(&sock);
         }
         NetFd::new(sock, self.net, Role::Conn, laddr, Some(to_addr(peer)))
+    }
+
+    /// Puts the socket in non-blocking mode until the matching
+    /// `end_nonblocking`, counting users so that overlapping copies (one
+    /// each way through a relay) leave it as the last one needs. Readers
+    /// that find it non-blocking get EAGAIN and poll, which is correct,
+    /// only slower.
+    pub(crate) fn begin_nonblocking(&self) -> std::io::Result<()> {
+        let mut users = self
+            .nonblock_users
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *users == 0 {
+            self.sock.set_nonblocking(true)?;
+        }
+        *users += 1;
+        Ok(())
+    }
+
+    /// Ends one `begin_nonblocking`.
+    pub(crate) fn end_nonblocking(&self) {
+        let mut users = self
+            .nonblock_users
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *users = users.saturating_sub(1);
+        if *users == 0 {
+            // Failing leaves reads polling, which still works.
+            let _ = self.sock.set_nonblocking(false);
+        }
     }
 
     /// Marks the descriptor closed and wakes every thread blocked on it.

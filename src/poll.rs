@@ -247,6 +247,33 @@ pub fn wait(
     }
 }
 
+/// As `wait`, woken also through a second socket's list: a copy waiting
+/// on one end must wake when the other end is closed.
+pub fn wait_also(
+    fd: RawFd,
+    events: libc::c_short,
+    deadline: i64,
+    lists: [&WaitList; 2],
+    still_valid: impl Fn() -> bool,
+) -> Result<(), i32> {
+    let thread_efd = WAKER.try_with(|w| w.0).ok().filter(|&efd| efd >= 0);
+    // As in `wait`: without the thread's waker, one for this wait alone.
+    let own = thread_efd.is_none().then(ThreadWaker::new);
+    let efd = match (thread_efd, &own) {
+        (Some(efd), _) => efd,
+        (None, Some(w)) if w.0 >= 0 => w.0,
+        // Out of descriptors: poll in slices, as `wait` does.
+        _ => {
+            let slice_end = now_ns().saturating_add(UNWAKEABLE_SLICE_NS);
+            return poll_two(-1, fd, events, slice_end.min(deadline), still_valid);
+        }
+    };
+    lists[1].add(Waiter::Polling(efd));
+    let result = wait_with(efd, fd, events, deadline, lists[0], still_valid);
+    lists[1].remove(Waiter::Polling(efd));
+    result
+}
+
 fn wait_with(
     efd: RawFd,
     fd: RawFd,
