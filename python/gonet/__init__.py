@@ -205,6 +205,8 @@ FUNCTIONS = {
     "net_listen_packet": (_i64, (_str, _str)),
     "net_read_from": (_i64, (_i64, _buf, _len, _buf, _len)),
     "net_write_to": (_i64, (_i64, _buf, _len, _str)),
+    "net_copy": (_i64, (_i64, _i64, _i64)),
+    "net_sendfile": (_i64, (_i64, _int, _i64, _i64)),
 }
 
 
