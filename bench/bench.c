@@ -20,6 +20,10 @@
  *   stream    conns=N secs=S size=B   B-byte writes one way; the server
  *                                     acknowledges the byte count at the end
  *   churn     conns=N secs=S          dial, 1-byte exchange, close, repeated
+ *   hold      conns=N size=B          N connections up at once (default
+ *                                     10000), one B-byte echo on each, all
+ *                                     held open; reports the time to bring
+ *                                     them up and the server's memory
  *   max=K caps the operations per connection (default: large).
  *
  * Output: one line per run, key=value pairs separated by spaces, e.g.
@@ -37,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -513,6 +518,149 @@ static void churn_report(const struct params *p, struct client *cs, int n)
 }
 
 /* ------------------------------------------------------------------ */
+/* hold                                                                */
+/* ------------------------------------------------------------------ */
+
+/* N connections open at once in one server process. The server accepts
+ * them all, then a pool of HOLD_THREADS threads echoes one message on each
+ * (every thread takes a slice and serves it in turn: a thread per
+ * connection would make 10,000 stacks the story), measures its memory and
+ * holds everything open until the client closes. The same structure in
+ * both builds, so the difference in memory is the library's. */
+#define HOLD_THREADS 4
+
+/* The server's measurements, sent to the client through the port pipe. */
+struct hold_report {
+    long base_kb; /* VmRSS with the listener up, before any connection */
+    long hwm_kb;  /* VmHWM with every connection open and echoed */
+};
+
+static int g_report_fd = -1; /* server: the pipe to the client */
+
+/* A "Key:   123 kB" line of a /proc file, in kB; -1 if missing. */
+static long proc_kb(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t klen = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+            v = atol(line + klen + 1);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+static void raise_nofile(long n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || (long)rl.rlim_cur >= n)
+        return;
+    /* Raising the hard limit needs CAP_SYS_RESOURCE; the soft one may go
+     * up to the hard one regardless. */
+    struct rlimit want = {(rlim_t)n, (long)rl.rlim_max < n ? (rlim_t)n : rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &want) != 0) {
+        rl.rlim_cur = rl.rlim_max;
+        if ((long)rl.rlim_max < n || setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            fprintf(stderr, "bench: need %ld descriptors, the hard limit is %ld\n", n,
+                    (long)rl.rlim_max);
+            exit(2);
+        }
+    }
+}
+
+struct hold_slice {
+    const struct params *p;
+    int64_t *conns;
+    int from, to;
+};
+
+static void *hold_worker(void *arg)
+{
+    struct hold_slice *h = arg;
+    char buf[4096];
+    for (int i = h->from; i < h->to; i++) {
+        if (read_full(h->conns[i], buf, h->p->size) != 1 ||
+            bn_write(h->conns[i], buf, h->p->size) < 0)
+            die("hold echo");
+    }
+    return NULL;
+}
+
+static void hold_server(const struct params *p, int64_t l, long base_kb)
+{
+    int n = p->conns;
+    int64_t *conns = calloc((size_t)n, sizeof *conns);
+    if (!conns)
+        die("calloc");
+    for (int i = 0; i < n; i++)
+        if ((conns[i] = bn_accept(l)) < 0)
+            die("hold accept");
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    struct hold_slice sl[HOLD_THREADS];
+    pthread_t th[HOLD_THREADS];
+    for (int t = 0; t < HOLD_THREADS; t++) {
+        sl[t] = (struct hold_slice){p, conns, n * t / HOLD_THREADS, n * (t + 1) / HOLD_THREADS};
+        if (pthread_create(&th[t], &attr, hold_worker, &sl[t]) != 0)
+            die("pthread_create");
+    }
+    for (int t = 0; t < HOLD_THREADS; t++)
+        pthread_join(th[t], NULL);
+    struct hold_report r = {base_kb, proc_kb("/proc/self/status", "VmHWM")};
+    if (write(g_report_fd, &r, sizeof r) != sizeof r)
+        die("report pipe");
+    /* Held until the client closes each one (bounded: one read each). */
+    char b;
+    for (int i = 0; i < n; i++) {
+        bn_read(conns[i], &b, 1);
+        bn_close(conns[i]);
+    }
+    free(conns);
+}
+
+static void hold_client(const struct params *p, int port, int reportfd)
+{
+    int n = p->conns;
+    int64_t *conns = calloc((size_t)n, sizeof *conns);
+    char *buf = calloc(1, p->size);
+    if (!conns || !buf)
+        die("calloc");
+    long slab0 = proc_kb("/proc/meminfo", "Slab");
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        if ((conns[i] = bn_dial(port)) < 0)
+            die("hold dial");
+    int64_t t_up = now_ns();
+    for (int i = 0; i < n; i++)
+        if (bn_write(conns[i], buf, p->size) < 0)
+            die("hold write");
+    for (int i = 0; i < n; i++)
+        if (read_full(conns[i], buf, p->size) != 1)
+            die("hold read");
+    int64_t t_echo = now_ns();
+    long slab1 = proc_kb("/proc/meminfo", "Slab");
+    struct hold_report r;
+    if (read(reportfd, &r, sizeof r) != sizeof r)
+        die("hold report");
+    for (int i = 0; i < n; i++)
+        bn_close(conns[i]);
+    /* The kernel's share: slab growth over the whole machine (so noisy
+     * when others are busy), per socket; both ends live on this host. */
+    printf("impl=%s workload=hold conns=%d size=%zu up_ms=%.1f echo_ms=%.1f server_hwm_kb=%ld "
+           "bytes_per_conn=%.0f kernel_slab_per_socket=%.0f\n",
+           IMPL_NAME, n, p->size, (t_up - t0) / 1e6, (t_echo - t0) / 1e6, r.hwm_kb,
+           (r.hwm_kb - r.base_kb) * 1024.0 / n, (slab1 - slab0) * 1024.0 / (2.0 * n));
+    free(conns);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------ */
 /* Driver                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -520,14 +668,16 @@ static const struct workload WORKLOADS[] = {
     {"pingpong", 1, 64, pingpong_client, pingpong_server, pingpong_report},
     {"stream", 1, 65536, stream_client, stream_server, stream_report},
     {"churn", 0, 1, churn_client, churn_server, churn_report},
+    {"hold", 0, 64, NULL, NULL, NULL},
 };
 
 #define MAX_CONNS 1024
+#define MAX_HOLD 100000
 #define LAT_CAP (4L << 20) /* samples per connection, 16 MiB */
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench pingpong|stream|churn [conns=N] [secs=S] [size=B] [max=K]\n");
+    fprintf(stderr, "usage: bench pingpong|stream|churn|hold [conns=N] [secs=S] [size=B] [max=K]\n");
     exit(2);
 }
 
@@ -542,7 +692,7 @@ static void parse(int argc, char **argv, struct params *p, const struct workload
             *w = &WORKLOADS[i];
     if (!*w)
         usage();
-    p->conns = 1;
+    p->conns = strcmp(p->workload, "hold") == 0 ? 10000 : 1;
     p->secs = 2.0;
     p->size = (*w)->default_size;
     p->max_ops = 100L * 1000 * 1000;
@@ -559,8 +709,10 @@ static void parse(int argc, char **argv, struct params *p, const struct workload
         else
             usage();
     }
-    if (p->conns < 1 || p->conns > MAX_CONNS || p->secs <= 0 || p->secs > 600 ||
-        p->size < 1 || p->size > (64u << 20) || p->max_ops < 1)
+    int max_conns = strcmp(p->workload, "hold") == 0 ? MAX_HOLD : MAX_CONNS;
+    if (p->conns < 1 || p->conns > max_conns || p->secs <= 0 || p->secs > 600 ||
+        p->size < 1 || p->size > (64u << 20) || p->max_ops < 1 ||
+        (strcmp(p->workload, "hold") == 0 && p->size > 4096))
         usage();
 }
 
@@ -570,8 +722,15 @@ static void run_server(const struct params *p, const struct workload *w, int por
     int64_t l = bn_listen(&port);
     if (l < 0)
         die("listen");
+    long base_kb = proc_kb("/proc/self/status", "VmRSS");
     if (write(portfd, &port, sizeof port) != sizeof port)
         die("port pipe");
+    if (w->client == NULL) {
+        g_report_fd = portfd;
+        hold_server(p, l, base_kb);
+        bn_close(l);
+        return;
+    }
     close(portfd);
     struct server ss[MAX_CONNS];
     pthread_t th[MAX_CONNS];
@@ -631,6 +790,8 @@ int main(int argc, char **argv)
     const struct workload *w;
     parse(argc, argv, &p, &w);
     signal(SIGPIPE, SIG_IGN);
+    if (w->client == NULL)
+        raise_nofile(p.conns + 256L); /* each side holds one end; the server inherits it */
     /* Last resort: neither process outlives its run by much. */
     unsigned limit = (unsigned)p.secs + 30;
 
@@ -658,8 +819,11 @@ int main(int argc, char **argv)
         waitpid(child, NULL, 0);
         return 2;
     }
+    if (w->client == NULL)
+        hold_client(&p, port, fds[0]);
+    else
+        run_client(&p, w, port);
     close(fds[0]);
-    run_client(&p, w, port);
     fflush(stdout);
     int status = 0;
     if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Benchmarks gonet against plain blocking POSIX sockets on loopback.
+# Benchmarks gonet against plain blocking POSIX sockets and Go on loopback.
 #
-# Builds the release library and bench/bench.c twice (-DUSE_GONET or not),
-# then runs every case with the implementations alternating (gonet, plain,
-# gonet, plain, ...) so that background load hits both alike, and prints
-# the median of each implementation and the ratio to plain.
+# Builds the release library, bench/bench.c twice (-DUSE_GONET or not),
+# bench/go (when Go is installed) and bench/relay.c, then runs every case
+# with the implementations alternating (gonet, go, plain, gonet, ...) so
+# that background load hits them alike, and prints the median of each
+# implementation and gonet's ratios to plain and to Go.
 #
-#   bench/run.sh                 default: 1.5 s per run, 5 runs each (~2 min)
-#   QUICK=1 bench/run.sh         0.4 s per run, 3 runs each
+# Workloads (see bench/bench.c): 64-byte ping-pong; one-way 64 KiB
+# streaming (the server acknowledges the byte count at the end: a one-way
+# stream, not an echo); connect/1-byte exchange/close churn; 10,000
+# connections held open by one server (time to bring them up, the server's
+# memory per connection); and a 1 GiB relay through a proxy process,
+# net_copy against a read/write loop.
+#
+#   bench/run.sh                 default: 1 s per run, 5 runs each (~4 min)
+#   QUICK=1 bench/run.sh         0.4 s per run, 3 runs each (~1.5 min)
+#   NO_GO=1 bench/run.sh         without the Go column
 #   SECS=2 REPS=7 bench/run.sh   override either
 #   CASES='pingpong-1 churn-1' bench/run.sh   only some cases
 #
@@ -22,7 +31,7 @@ if [[ ${QUICK:-0} == 1 ]]; then
     SECS=${SECS:-0.4}
     REPS=${REPS:-3}
 else
-    SECS=${SECS:-1.5}
+    SECS=${SECS:-1.0}
     REPS=${REPS:-5}
 fi
 GCC=${CC:-gcc}
@@ -31,24 +40,34 @@ LIBDIR=$TARGET/release
 OUT=$ROOT/bench/build
 
 # Implementations, in the order they alternate. The baseline comes last in
-# the table; every other implementation gets a ratio against it. A new one
-# (a Go program printing the same line format) needs a build step and an
-# entry in BIN.
+# the table; every other implementation gets a ratio against it, and gonet
+# one against Go too. Go (bench/go, standard library only) is skipped with
+# a notice when no `go` is installed.
 IMPLS=(gonet plain)
 BASELINE=plain
-declare -A BIN=([gonet]=$OUT/bench_gonet [plain]=$OUT/bench_plain)
+declare -A BIN=([gonet]=$OUT/bench_gonet [plain]=$OUT/bench_plain [go]=$OUT/bench_go)
+HAVE_GO=0
+if [[ ${NO_GO:-0} != 1 ]] && command -v go >/dev/null 2>&1; then
+    HAVE_GO=1
+    IMPLS=(gonet go plain)
+fi
 
 # Cases: name | metrics (the first one is compared to the bar) | bar
-# (minimum ratio to plain, or -) | command prefix | bench arguments.
+# (minimum ratio of gonet to plain, or -) | command prefix | bench arguments.
+# `hold` and `relay` have bars of their own (see below).
 ALL_CASES=(
-    "pingpong-1|rtt_per_s p50_us p99_us|0.90||pingpong conns=1 size=64"
-    "pingpong-4|rtt_per_s p50_us p99_us|0.90||pingpong conns=4 size=64"
-    "pingpong-1-cpu0|rtt_per_s p50_us p99_us|0.90|taskset -c 0|pingpong conns=1 size=64"
-    "pingpong-4-cpu0|rtt_per_s p50_us p99_us|0.90|taskset -c 0|pingpong conns=4 size=64"
+    "pingpong-1|rtt_per_s p50_us p99_us|0.95||pingpong conns=1 size=64"
+    "pingpong-4|rtt_per_s p50_us p99_us|0.95||pingpong conns=4 size=64"
+    "pingpong-1-cpu0|rtt_per_s p50_us p99_us|0.95|taskset -c 0|pingpong conns=1 size=64"
+    "pingpong-4-cpu0|rtt_per_s p50_us p99_us|0.95|taskset -c 0|pingpong conns=4 size=64"
     "stream-1|mib_per_s|0.95||stream conns=1 size=65536"
     "stream-4|mib_per_s|0.95||stream conns=4 size=65536"
-    "churn-1|conns_per_s|-||churn conns=1"
+    "churn-1|conns_per_s|0.90||churn conns=1"
+    "hold-10k|echo_ms up_ms bytes_per_conn server_hwm_kb kernel_slab_per_socket|-||hold conns=10000 size=64"
 )
+# The relay: net_copy against a read/write loop through gonet (and Go's
+# io.Copy), 1 GiB through a proxy process; QUICK=1 moves 256 MiB.
+RELAY_BYTES=${RELAY_BYTES:-$([[ ${QUICK:-0} == 1 ]] && echo 268435456 || echo 1073741824)}
 
 echo "nproc=$(nproc)"
 echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
@@ -62,6 +81,16 @@ mkdir -p "$OUT"
 $GCC -O2 -Wall -Wextra -DUSE_GONET -I"$ROOT/include" bench/bench.c \
     -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lgonet -lpthread -o "$OUT/bench_gonet"
 $GCC -O2 -Wall -Wextra bench/bench.c -lpthread -o "$OUT/bench_plain"
+$GCC -O2 -Wall -Wextra -I"$ROOT/include" bench/relay.c \
+    -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lgonet -lpthread -o "$OUT/relay"
+if [[ $HAVE_GO == 1 ]]; then
+    echo "go=$(go version)"
+    # Standard library only: no module is downloaded, caches stay in build/.
+    (cd bench/go && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off \
+        GOCACHE="$OUT/go-cache" GOPATH="$OUT/go-path" go build -o "$OUT/bench_go" .)
+else
+    echo "go: not installed, the Go column is skipped (apt-get install golang-go)"
+fi
 
 # --- running -----------------------------------------------------------------
 TMP=$(mktemp -d)
@@ -79,15 +108,14 @@ trap 'exit 130' INT TERM
 # A run's hard limit: its duration plus set-up slack.
 LIMIT=$(awk -v s="$SECS" 'BEGIN { printf "%d", s + 20 }')
 
-# run_one IMPL PREFIX ARGS: one run; prints its result line.
+# run_one CMD...: one run (a word list: prefix, binary, arguments); prints
+# its result line.
 run_one() {
-    local impl=$1 prefix=$2 args=$3
-    # shellcheck disable=SC2086 # prefix and args are word lists
-    timeout -k 5 "$LIMIT" $prefix "${BIN[$impl]}" $args secs="$SECS" >"$TMP/line" &
+    timeout -k 5 "$LIMIT" "$@" >"$TMP/line" &
     CURRENT=$!
     if ! wait "$CURRENT"; then
         CURRENT=
-        echo "run failed: $impl $prefix $args" >&2
+        echo "run failed: $*" >&2
         return 1
     fi
     CURRENT=
@@ -116,42 +144,107 @@ selected() {
     return 1
 }
 
-for spec in "${ALL_CASES[@]}"; do
-    IFS='|' read -r name metrics bar prefix args <<<"$spec"
-    selected "$name" || continue
-    echo "== $name: ${prefix:+$prefix }$args secs=$SECS"
+# ratio A B: A / B to three places, or nan.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "nan") printf "%.3f", a / b; else print "nan" }'
+}
+
+# at_least A B: whether A >= B.
+at_least() {
+    awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "nan" && a + 0 >= b + 0) }'
+}
+
+row() {
+    printf '%-16s %-22s %12s %12s %12s %9s %9s  %s\n' "$@" >>"$SUMMARY"
+}
+
+# run_case NAME METRICS PREFIX ARGS IMPL...: REPS alternating rounds.
+run_case() {
+    local name=$1 metrics=$2 prefix=$3 args=$4 impl rep line m
+    shift 4
+    echo "== $name: ${prefix:+$prefix }$args"
     for ((rep = 1; rep <= REPS; rep++)); do
-        for impl in "${IMPLS[@]}"; do
-            line=$(run_one "$impl" "$prefix" "$args") || { FAILED=1; continue; }
+        for impl in "$@"; do
+            # shellcheck disable=SC2086 # prefix and args are word lists
+            line=$(run_one $prefix ${BIN[$impl]} $args secs="$SECS") || { FAILED=1; continue; }
             echo "$line"
             for m in $metrics; do
                 value "$m" "$line" >>"$TMP/$name.$impl.$m"
             done
         done
     done
+}
+
+med() {
+    median <"$TMP/$1.$2.$3" 2>/dev/null || echo nan
+}
+
+for spec in "${ALL_CASES[@]}"; do
+    IFS='|' read -r name metrics bar prefix args <<<"$spec"
+    selected "$name" || continue
+    run_case "$name" "$metrics" "$prefix" "$args" "${IMPLS[@]}"
     first=1
     for m in $metrics; do
-        base=$(median <"$TMP/$name.$BASELINE.$m" 2>/dev/null || echo nan)
-        for impl in "${IMPLS[@]}"; do
-            [[ $impl == "$BASELINE" ]] && continue
-            med=$(median <"$TMP/$name.$impl.$m" 2>/dev/null || echo nan)
-            ratio=$(awk -v a="$med" -v b="$base" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else print "nan" }')
-            verdict=
-            if [[ $first == 1 && $bar != - ]]; then
-                if awk -v r="$ratio" -v b="$bar" 'BEGIN { exit !(r + 0 >= b + 0) }'; then
-                    verdict="ok (bar >= $bar)"
-                else
-                    verdict="BELOW BAR ($bar)"
-                fi
+        g=$(med "$name" gonet "$m")
+        p=$(med "$name" plain "$m")
+        o=$([[ $HAVE_GO == 1 ]] && med "$name" go "$m" || echo -)
+        vs_plain=$(ratio "$g" "$p")
+        vs_go=$([[ $HAVE_GO == 1 ]] && ratio "$g" "$o" || echo -)
+        verdict=
+        if [[ $name == hold-* ]]; then
+            case $m in
+            echo_ms)
+                # All connections up and echoed within 5 s.
+                if at_least 5000 "$g"; then verdict="ok (all up in < 5000 ms)"; else verdict="MISS (all up in < 5000 ms)"; fi
+                ;;
+            bytes_per_conn)
+                # gonet's own bookkeeping: what its server holds beyond the
+                # plain server's, per connection.
+                own=$(awk -v a="$g" -v b="$p" 'BEGIN { printf "%.0f", a - b }')
+                if at_least 512 "$own"; then verdict="ok (gonet's own: $own B <= 512)"; else verdict="MISS (gonet's own: $own B > 512)"; fi
+                ;;
+            esac
+        elif [[ $first == 1 && $bar != - ]]; then
+            if at_least "$vs_plain" "$bar" && { [[ $HAVE_GO == 0 ]] || at_least "$vs_go" 1; }; then
+                verdict="ok (>= $bar x plain$([[ $HAVE_GO == 1 ]] && echo ", ahead of go"))"
+            else
+                verdict="MISS (>= $bar x plain, ahead of go)"
             fi
-            printf '%-16s %-12s %14s %14s %8s  %s\n' "$name" "$m" "$med" "$base" "$ratio" "$verdict" >>"$SUMMARY"
-        done
+        fi
+        row "$name" "$m" "$g" "$o" "$p" "$vs_plain" "$vs_go" "$verdict"
         first=0
     done
 done
 
+# --- the relay: net_copy against the loop (and Go's io.Copy) ---------------
+if selected relay-1g; then
+    BIN[relay-copy]="$OUT/relay mode=copy"
+    BIN[relay-loop]="$OUT/relay mode=loop"
+    RELAY_IMPLS=(relay-copy relay-loop)
+    if [[ $HAVE_GO == 1 ]]; then
+        BIN[relay-go]="$OUT/bench_go relay"
+        RELAY_IMPLS+=(relay-go)
+    fi
+    run_case relay-1g "mib_per_s proxy_cpu_ms" "" "bytes=$RELAY_BYTES" "${RELAY_IMPLS[@]}"
+    for m in mib_per_s proxy_cpu_ms; do
+        c=$(med relay-1g relay-copy "$m")
+        l=$(med relay-1g relay-loop "$m")
+        o=$([[ $HAVE_GO == 1 ]] && med relay-1g relay-go "$m" || echo -)
+        r=$(ratio "$c" "$l")
+        vs_go=$([[ $HAVE_GO == 1 ]] && ratio "$c" "$o" || echo -)
+        if [[ $m == mib_per_s ]]; then
+            at_least "$r" 1.5 && verdict="ok (>= 1.5 x loop)" || verdict="(bar: >= 1.5 x loop, or the CPU bar)"
+        else
+            at_least 0.5 "$r" && verdict="ok (<= 0.5 x loop)" || verdict="(bar: <= 0.5 x loop, or the throughput bar)"
+        fi
+        row relay-1g "$m" "$c" "$o" "$l" "$r" "$vs_go" "$verdict"
+    done
+fi
+
 echo
-echo "== medians of $REPS runs, ${SECS} s each (higher is better except *_us)"
-printf '%-16s %-12s %14s %14s %8s  %s\n' case metric "${IMPLS[0]}" "$BASELINE" "ratio" bar
+echo "== medians of $REPS runs, ${SECS} s each; nproc=$(nproc)"
+echo "   higher is better except *_us, *_ms, *_kb, *_conn, *_socket"
+echo "   relay-1g: the gonet column is net_copy, the plain column the read/write loop through gonet"
+printf '%-16s %-22s %12s %12s %12s %9s %9s  %s\n' case metric gonet go plain gonet/plain gonet/go verdict
 cat "$SUMMARY"
 exit $FAILED
