@@ -47,8 +47,10 @@ IMPLS=(gonet plain)
 BASELINE=plain
 declare -A BIN=([gonet]=$OUT/bench_gonet [plain]=$OUT/bench_plain [go]=$OUT/bench_go)
 HAVE_GO=0
+GO_NOTE=
 if [[ ${NO_GO:-0} != 1 ]] && command -v go >/dev/null 2>&1; then
     HAVE_GO=1
+    GO_NOTE=", ahead of go"
     IMPLS=(gonet go plain)
 fi
 
@@ -89,7 +91,7 @@ if [[ $HAVE_GO == 1 ]]; then
     (cd bench/go && GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPROXY=off \
         GOCACHE="$OUT/go-cache" GOPATH="$OUT/go-path" go build -o "$OUT/bench_go" .)
 else
-    echo "go: not installed, the Go column is skipped (apt-get install golang-go)"
+    echo "go: not installed (or NO_GO=1): the Go column is skipped (apt-get install golang-go)"
 fi
 
 # --- running -----------------------------------------------------------------
@@ -206,9 +208,9 @@ for spec in "${ALL_CASES[@]}"; do
             esac
         elif [[ $first == 1 && $bar != - ]]; then
             if at_least "$vs_plain" "$bar" && { [[ $HAVE_GO == 0 ]] || at_least "$vs_go" 1; }; then
-                verdict="ok (>= $bar x plain$([[ $HAVE_GO == 1 ]] && echo ", ahead of go"))"
+                verdict="ok (>= $bar x plain${GO_NOTE})"
             else
-                verdict="MISS (>= $bar x plain, ahead of go)"
+                verdict="MISS (>= $bar x plain${GO_NOTE})"
             fi
         fi
         row "$name" "$m" "$g" "$o" "$p" "$vs_plain" "$vs_go" "$verdict"

@@ -39,7 +39,16 @@ pub fn set_keepalive(sock: &Socket, period: Option<Duration>) -> std::io::Result
 
 fn new_socket(domain: Domain) -> std::io::Result<Socket> {
     // socket2 sets close-on-exec on every socket it makes.
-    Socket::new(domain, Type::STREAM.nonblocking(), None)
+    Socket::new(domain, stream_type(false), None)
+}
+
+/// A stream socket, non-blocking unless its connect may block.
+fn stream_type(blocking: bool) -> Type {
+    if blocking {
+        Type::STREAM
+    } else {
+        Type::STREAM.nonblocking()
+    }
 }
 
 /// Go's default delay before racing the other address family.
@@ -97,6 +106,7 @@ pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) 
         local,
         keepalive: opts.keepalive,
         deadline: opts.deadline,
+        racing: false,
     };
     match opts.fallback_delay {
         Some(delay) if net == Network::Tcp => {
@@ -192,7 +202,10 @@ fn dial_parallel(
 ) -> Result<NetFd> {
     let start_racer = |primary: bool, addrs: Vec<SocketAddr>| {
         let racer_op = Arc::clone(op);
-        let racer_plan = plan.clone();
+        let racer_plan = Plan {
+            racing: true,
+            ..plan.clone()
+        };
         let spawned = std::thread::Builder::new()
             .name("gonet-dial".to_owned())
             .spawn(move || {
@@ -254,6 +267,8 @@ struct Plan {
     local: Option<SocketAddr>,
     keepalive: Option<Duration>,
     deadline: i64,
+    /// A racer of `dial_parallel`, which the winner may stop at any time.
+    racing: bool,
 }
 
 impl Plan {
@@ -291,14 +306,24 @@ impl Plan {
                 .with_source(self.local.map(|l| Addr::Inet(l).to_string()))
                 .with_addr(&raddr)
         };
-        let sock = new_socket(Domain::for_address(addr))
+        // With no deadline, nobody to cancel it and no race to lose,
+        // nothing can end the connect early, so it may block in the kernel
+        // as a plain connect does: that saves a poll, SO_ERROR,
+        // getpeername and the switch back to blocking mode.
+        let may_block = deadline == NO_DEADLINE && !op.cancellable() && !self.racing;
+        let sock = Socket::new(Domain::for_address(addr), stream_type(may_block), None)
             .map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
         if let Some(local) = self.local {
             sock.bind(&SockAddr::from(local))
                 .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
         }
-        connect(&sock, &SockAddr::from(addr), deadline, op).map_err(fail)?;
-        into_blocking(&sock).map_err(fail)?;
+        let sa = SockAddr::from(addr);
+        if may_block {
+            connect_blocking(&sock, &sa, op).map_err(fail)?;
+        } else {
+            connect(&sock, &sa, deadline, op).map_err(fail)?;
+            into_blocking(&sock).map_err(fail)?;
+        }
         let _ = sock.set_tcp_nodelay(true);
         let _ = set_keepalive(&sock, self.keepalive);
         let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
@@ -314,6 +339,7 @@ pub fn dial_serial(net: Network, addrs: &[SocketAddr], deadline: i64) -> Result<
         local: None,
         keepalive: Some(KEEPALIVE_PERIOD),
         deadline,
+        racing: false,
     };
     plan.dial_serial(addrs, &DialOp::new(false))
 }
@@ -346,9 +372,10 @@ fn dial_unix(net: Network, path: &str, deadline: i64, op: &DialOp) -> Result<Net
     Ok(NetFd::new(sock, net, Role::Conn, laddr, Some(raddr)))
 }
 
-/// Connections are blocking sockets: a read without a deadline blocks in
-/// `recv`, and every other call passes MSG_DONTWAIT (see poll.rs). Only
-/// the connect itself needs the non-blocking mode.
+/// Connections are blocking sockets: a read or write without a deadline
+/// blocks in `recv` or `send`, and every other call passes MSG_DONTWAIT
+/// (see poll.rs). Only a connect that may be stopped early needs the
+/// non-blocking mode.
 fn into_blocking(sock: &Socket) -> std::result::Result<(), Cause> {
     sock.set_nonblocking(false)
         .map_err(|e| Cause::syscall("ioctl", os_errno(&e)))
@@ -362,6 +389,21 @@ pub(crate) fn unix_sockaddr(path: &str) -> std::result::Result<SockAddr, Cause> 
     };
     let os_path = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes);
     SockAddr::unix(os_path).map_err(|_| Cause::addr("path too long", path))
+}
+
+/// Connects a blocking socket. A connect interrupted by a signal goes on
+/// in the background; it is then waited for as a non-blocking one is.
+fn connect_blocking(sock: &Socket, sa: &SockAddr, op: &DialOp) -> std::result::Result<(), Cause> {
+    match sock.connect(sa) {
+        Ok(()) => Ok(()),
+        Err(e) if os_errno(&e) == libc::EINTR => {
+            sock.set_nonblocking(true)
+                .map_err(|e| Cause::syscall("ioctl", os_errno(&e)))?;
+            wait_connected(sock, NO_DEADLINE, op)?;
+            into_blocking(sock)
+        }
+        Err(e) => Err(Cause::syscall("connect", os_errno(&e))),
+    }
 }
 
 /// Connects a non-blocking socket, waiting for the handshake until
@@ -380,6 +422,11 @@ fn connect(
             errno => return Err(Cause::syscall("connect", errno)),
         },
     }
+    wait_connected(sock, deadline, op)
+}
+
+/// Waits for a connect in progress on a non-blocking socket.
+fn wait_connected(sock: &Socket, deadline: i64, op: &DialOp) -> std::result::Result<(), Cause> {
     loop {
         if op.stopped() {
             return Err(Cause::Canceled);

@@ -201,6 +201,7 @@ impl NetFd {
             let result = if no_deadline() && poll::can_block() {
                 // The common case: block in recv itself (see poll.rs).
                 let blocked = self.waiters.block_in(
+                    Direction::Read,
                     || !self.is_closed() && no_deadline(),
                     || sys::recv_blocking(self.raw(), buf),
                 );
@@ -238,7 +239,28 @@ impl NetFd {
             if done == buf.len() {
                 return Ok(done);
             }
-            match sys::send(self.raw(), &buf[done..]) {
+            let no_deadline = || self.deadline(Direction::Write) == NO_DEADLINE;
+            let result = if no_deadline() && poll::can_block() {
+                // As reads do: without a deadline, block in send itself,
+                // as a plain blocking socket would, rather than poll and
+                // send again each time the buffer fills (see poll.rs).
+                let blocked = self.waiters.block_in(
+                    Direction::Write,
+                    || !self.is_closed() && no_deadline(),
+                    || sys::send_blocking(self.raw(), &buf[done..]),
+                );
+                match blocked {
+                    None => continue,
+                    // Woken by close: it shut the socket down.
+                    Some(Err(_)) if self.is_closed() => {
+                        return Err(self.error(OP, Cause::Closed));
+                    }
+                    Some(result) => result,
+                }
+            } else {
+                sys::send(self.raw(), &buf[done..])
+            };
+            match result {
                 Ok(n) => done += n,
                 Err(libc::EAGAIN) => self.wait(OP, libc::POLLOUT, Direction::Write)?,
                 Err(libc::EINTR) => {}
@@ -268,7 +290,12 @@ impl NetFd {
     fn accepted(&self, fd: RawFd, peer: &socket2::SockAddr) -> NetFd {
         // SAFETY: accept4 just returned fd, which nothing else owns.
         let sock = unsafe { <Socket as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
+        // A listener bound to one IP address accepts on exactly that
+        // address: no getsockname needed. Wildcards must ask.
+        let laddr = match &self.laddr {
+            Some(Addr::Inet(a)) if !a.ip().is_unspecified() => self.laddr.clone(),
+            _ => sock.local_addr().ok().map(|a| to_addr(&a)),
+        };
         if !self.net.is_unix() {
             crate::dial::apply_tcp_defaults(&sock);
         }
@@ -334,9 +361,10 @@ impl NetFd {
             self.write_deadline.store(deadline, Ordering::Release);
         }
         self.waiters.wake_all();
-        // A reader blocked in recv without a deadline must now poll with one.
-        if dir != Direction::Write && deadline != NO_DEADLINE {
-            self.waiters.interrupt_blocked();
+        // A reader or writer blocked in recv or send without a deadline
+        // must now poll with one.
+        if deadline != NO_DEADLINE {
+            self.waiters.interrupt_blocked(dir);
         }
     }
 

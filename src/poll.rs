@@ -1,20 +1,22 @@
 //! Waiting for a socket in a way that another thread can interrupt.
 //!
 //! Two ways to wait, both registered in the socket's `WaitList`:
-//! - With a deadline (or for accept, connect and full send buffers), a
-//!   thread polls its socket together with its own eventfd; `close` and
-//!   deadline changes signal the eventfds.
-//! - A read without a deadline, the common case, blocks in `recv` itself,
-//!   as a plain blocking socket would: one system call, no poll. `close`
-//!   wakes it by shutting the socket down; a deadline set from another
-//!   thread wakes it with a private real-time signal whose handler does
-//!   nothing, so `recv` returns EINTR and the reader re-checks its state.
-//!   When the signal cannot be had (the host program already handles it,
-//!   or `GONET_WAKE_SIGNAL=0`), reads use the polling way too.
+//! - With a deadline (or for accept, connect, and sockets that `net_copy`
+//!   has made non-blocking), a thread polls its socket together with its
+//!   own eventfd; `close` and deadline changes signal the eventfds.
+//! - A read or write without a deadline, the common case, blocks in
+//!   `recv` or `send` itself, as on a plain blocking socket: one system
+//!   call, no poll. `close` wakes it by shutting the socket down; a
+//!   deadline set from another thread for its direction wakes it with a
+//!   private real-time signal whose handler does nothing, so the call
+//!   returns EINTR (or a partial count) and the thread re-checks its
+//!   state. When the signal cannot be had (the host program already
+//!   handles it, or `GONET_WAKE_SIGNAL=0`), they use the polling way too.
 //!
 //! The socket descriptor itself is never closed under a waiting thread
 //! (see `fd.rs`), so its number cannot be reused under it either.
 
+use crate::fd::Direction;
 use crate::sys::{errno, now_ns};
 use std::cell::Cell;
 use std::os::fd::RawFd;
@@ -56,8 +58,9 @@ thread_local! {
 enum Waiter {
     /// A thread polling, woken through its eventfd.
     Polling(RawFd),
-    /// A thread blocked in a system call on the socket itself.
-    Blocked(libc::pthread_t),
+    /// A thread blocked in a system call on the socket itself, reading
+    /// or writing.
+    Blocked(libc::pthread_t, Direction),
 }
 
 /// The threads waiting on one socket.
@@ -83,21 +86,24 @@ impl WaitList {
 
     /// Whether a thread is blocked in a system call on the socket.
     pub fn has_blocked(&self) -> bool {
-        self.lock().iter().any(|w| matches!(w, Waiter::Blocked(_)))
+        self.lock().iter().any(|w| matches!(w, Waiter::Blocked(..)))
     }
 
-    /// Interrupts the threads blocked in a system call on the socket with
-    /// the wake signal, and repeats until they have left it: a signal that
+    /// Interrupts the threads blocked in a system call on the socket in
+    /// direction `dir` (`Both`: all) with the wake signal, and repeats
+    /// until they have left it: a signal that
     /// lands just before a thread enters `recv` is spent on nothing. Each
     /// signal is sent under the list's lock, while its target is still
     /// registered and so still inside gonet, never in the caller's code.
-    pub fn interrupt_blocked(&self) {
+    pub fn interrupt_blocked(&self, dir: Direction) {
         let Some(sig) = wake_signal() else { return };
         let give_up = now_ns() + 1_000_000_000;
         loop {
             let mut any = false;
             for waiter in self.lock().iter() {
-                if let Waiter::Blocked(thread) = waiter {
+                if let Waiter::Blocked(thread, d) = waiter
+                    && (dir == Direction::Both || *d == dir)
+                {
                     // SAFETY: the thread is registered, so it is alive and
                     // inside `block_in`; the handler does nothing.
                     unsafe { libc::pthread_kill(*thread, sig) };
@@ -117,11 +123,12 @@ impl WaitList {
     /// start is not lost; `None` when it fails and `call` was not made.
     pub fn block_in<T>(
         &self,
+        dir: Direction,
         still_valid: impl Fn() -> bool,
         call: impl FnOnce() -> T,
     ) -> Option<T> {
         // SAFETY: pthread_self has no preconditions.
-        let me = Waiter::Blocked(unsafe { libc::pthread_self() });
+        let me = Waiter::Blocked(unsafe { libc::pthread_self() }, dir);
         self.add(me);
         let result = still_valid().then(call);
         self.remove(me);

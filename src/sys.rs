@@ -54,9 +54,18 @@ pub fn send(fd: RawFd, buf: &[u8]) -> Result<usize, i32> {
     if n < 0 { Err(errno()) } else { Ok(n as usize) }
 }
 
-/// `accept4` giving a blocking, close-on-exec descriptor (reads without a
-/// deadline block in `recv`; everything else passes MSG_DONTWAIT) and the
-/// peer's address.
+/// `send` on a blocking socket, without SIGPIPE: waits in the kernel for
+/// room in the send buffer.
+pub fn send_blocking(fd: RawFd, buf: &[u8]) -> Result<usize, i32> {
+    let len = buf.len().min(MAX_RW);
+    // SAFETY: buf is valid for reads of len bytes.
+    let n = unsafe { libc::send(fd, buf.as_ptr().cast(), len, libc::MSG_NOSIGNAL) };
+    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+}
+
+/// `accept4` giving a blocking, close-on-exec descriptor (reads and
+/// writes without a deadline block in `recv` and `send`; everything else
+/// passes MSG_DONTWAIT) and the peer's address.
 pub fn accept(fd: RawFd) -> Result<(RawFd, socket2::SockAddr), i32> {
     // SAFETY: try_init hands us zeroed storage and its length to fill, as
     // accept4 does.

@@ -150,6 +150,32 @@ fn a_write_blocked_on_a_full_buffer_is_interrupted_by_a_deadline() {
     }
 }
 
+/// A write deadline interrupts blocked writers only: a reader blocked on
+/// the same connection stays blocked, and setting it does not wait on it.
+#[test]
+fn a_write_deadline_leaves_a_blocked_reader_alone() {
+    let (l, c, s) = tcp_pair();
+    let reader = thread::spawn(move || {
+        let mut buf = [0u8; 8];
+        read(c, &mut buf)
+    });
+    thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    assert_eq!(net_set_write_deadline(c, 0), 0);
+    assert!(
+        start.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        start.elapsed()
+    );
+    thread::sleep(Duration::from_millis(50));
+    assert!(!reader.is_finished());
+    assert_eq!(write(s, b"x"), 1);
+    assert_eq!(reader.join().unwrap(), 1);
+    for h in [c, s, l] {
+        net_close(h);
+    }
+}
+
 #[test]
 fn accept_times_out_and_works_once_cleared() {
     let l = listen("tcp", "127.0.0.1:0");
