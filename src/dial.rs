@@ -42,6 +42,12 @@ fn new_socket(domain: Domain) -> std::io::Result<Socket> {
     Socket::new(domain, stream_type(false), None)
 }
 
+/// A listening socket is blocking: an accept without a deadline blocks in
+/// `accept4` itself, as reads do in `recv` (see `NetFd::accept`).
+fn listener_socket(domain: Domain) -> std::io::Result<Socket> {
+    Socket::new(domain, stream_type(true), None)
+}
+
 /// A stream socket, non-blocking unless its connect may block.
 fn stream_type(blocking: bool) -> Type {
     if blocking {
@@ -498,7 +504,7 @@ const BACKLOG: i32 = i32::MAX;
 
 fn listen_inet(net: Network, addr: SocketAddr, dual_stack: bool) -> Result<NetFd> {
     let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(Addr::Inet(addr));
-    let sock = new_socket(Domain::for_address(addr))
+    let sock = listener_socket(Domain::for_address(addr))
         .map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
     if addr.is_ipv6() {
         sock.set_only_v6(!dual_stack)
@@ -519,7 +525,7 @@ fn listen_unix(net: Network, path: &str) -> Result<NetFd> {
     let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(&laddr);
     let sa = unix_sockaddr(path).map_err(fail)?;
     let sock =
-        new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
+        listener_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
     sock.bind(&sa)
         .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
     sock.listen(BACKLOG)

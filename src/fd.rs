@@ -276,7 +276,31 @@ impl NetFd {
         let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             self.check(OP, Direction::Read)?;
-            match sys::accept(self.raw()) {
+            let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
+            let result = if no_deadline() && poll::can_block() {
+                // The listener is blocking: wait in accept4 itself, as a
+                // read waits in recv, woken by close (shutdown) and by a
+                // deadline (the wake signal).
+                let blocked = self.waiters.block_in(
+                    Direction::Read,
+                    || !self.is_closed() && no_deadline(),
+                    || sys::accept(self.raw()),
+                );
+                match blocked {
+                    None => continue,
+                    Some(Err(_)) if self.is_closed() => {
+                        return Err(self.error(OP, Cause::Closed));
+                    }
+                    Some(result) => result,
+                }
+            } else if sys::readable(self.raw()) {
+                // Accepts are serialised by the read lock, so a queued
+                // connection is still there: accept4 does not block.
+                sys::accept(self.raw())
+            } else {
+                Err(libc::EAGAIN)
+            };
+            match result {
                 Ok((fd, peer)) => return Ok(self.accepted(fd, &peer)),
                 Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
                 // A connection that died in the queue is not the listener's
