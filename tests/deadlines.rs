@@ -176,6 +176,44 @@ fn a_write_deadline_leaves_a_blocked_reader_alone() {
     }
 }
 
+/// An accept blocked without a deadline (in accept4 itself) is
+/// interrupted by a deadline set from another thread, on TCP and Unix
+/// listeners, and accepts again once it is cleared.
+#[test]
+fn a_deadline_set_from_another_thread_interrupts_an_accept() {
+    let path = scratch("accept_deadline").join("l.sock");
+    for l in [
+        listen("tcp", "127.0.0.1:0"),
+        listen("unix", path.to_str().unwrap()),
+    ] {
+        let t = thread::spawn(move || (net_accept(l), last_error()));
+        thread::sleep(Duration::from_millis(150));
+        assert!(!t.is_finished(), "accept should still be blocked");
+        let start = Instant::now();
+        assert_eq!(net_set_deadline(l, 0), 0);
+        let (rc, msg) = t.join().unwrap();
+        assert_eq!(rc, NET_ETIMEOUT, "{msg}");
+        assert!(msg.ends_with("i/o timeout"), "{msg}");
+        assert!(
+            start.elapsed() < Duration::from_millis(100),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(net_set_deadline(l, -1), 0);
+        let network = if local_addr(l).starts_with('/') {
+            "unix"
+        } else {
+            "tcp"
+        };
+        let c = dial(network, &local_addr(l));
+        let s = net_accept(l);
+        assert!(s > 0, "{}", last_error());
+        for h in [c, s, l] {
+            net_close(h);
+        }
+    }
+}
+
 #[test]
 fn accept_times_out_and_works_once_cleared() {
     let l = listen("tcp", "127.0.0.1:0");
