@@ -365,8 +365,9 @@ impl NetFd {
         // until it execs, and meanwhile the port could not be listened on
         // again. Shutting a TCP listener down takes it out of listening.
         if self.role == Role::Listener || self.waiters.has_blocked() {
-            // Wakes threads blocked in recv; a thread that registers after
-            // this look sees the closed flag and does not block.
+            // Wakes threads blocked in recv, send or accept4; a thread that
+            // registers after this look sees the closed flag and does not
+            // block.
             let _ = self.sock.shutdown(std::net::Shutdown::Both);
         }
         self.waiters.wake_all();
