@@ -512,6 +512,10 @@ fn listen_inet(net: Network, addr: SocketAddr, dual_stack: bool) -> Result<NetFd
     }
     sock.set_reuse_address(true)
         .map_err(|e| fail(Cause::syscall("setsockopt", os_errno(&e))))?;
+    // Accepted connections inherit TCP_NODELAY and the keep-alive settings
+    // (and an armed keep-alive timer) from their listener on Linux, so Go's
+    // defaults are set once here rather than four times per accept.
+    apply_tcp_defaults(&sock);
     sock.bind(&SockAddr::from(addr))
         .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
     sock.listen(BACKLOG)

@@ -320,9 +320,8 @@ impl NetFd {
             Some(Addr::Inet(a)) if !a.ip().is_unspecified() => self.laddr.clone(),
             _ => sock.local_addr().ok().map(|a| to_addr(&a)),
         };
-        if !self.net.is_unix() {
-            crate::dial::apply_tcp_defaults(&sock);
-        }
+        // Go's TCP defaults (no Nagle, keep-alive at 15 s) came with the
+        // socket: the listener has them, and accept4 copies them.
         NetFd::new(sock, self.net, Role::Conn, laddr, Some(to_addr(peer)))
     }
 

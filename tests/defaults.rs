@@ -151,3 +151,31 @@ fn interrupted_system_calls_are_retried() {
         net_close(h);
     }
 }
+
+/// An accepted connection gets Go's keep-alive from its listener, timer
+/// included: /proc/net/tcp shows the keep-alive timer (2) armed for it,
+/// due in about 15 s.
+#[test]
+fn accepted_connections_have_a_keepalive_timer_armed() {
+    let (l, c, s) = tcp_pair();
+    let port = |a: String| a.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+    let (local, remote) = (port(local_addr(s)), port(remote_addr(s)));
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let line = table
+        .lines()
+        .find(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 5
+                && f[1].ends_with(&format!(":{local:04X}"))
+                && f[2].ends_with(&format!(":{remote:04X}"))
+        })
+        .unwrap_or_else(|| panic!("no /proc/net/tcp line for {local}->{remote}"));
+    let timer = line.split_whitespace().nth(5).unwrap();
+    assert!(
+        timer.starts_with("02:"),
+        "keep-alive timer not armed: {line}"
+    );
+    for h in [c, s, l] {
+        net_close(h);
+    }
+}
