@@ -332,8 +332,8 @@ impl Plan {
         }
         let _ = sock.set_tcp_nodelay(true);
         let _ = set_keepalive(&sock, self.keepalive);
-        let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
-        Ok(NetFd::new(sock, self.net, Role::Conn, laddr, Some(raddr)))
+        // The local address is asked of the socket when first needed.
+        Ok(NetFd::new(sock, self.net, Role::Conn, None, Some(raddr)))
     }
 }
 
@@ -374,8 +374,7 @@ fn dial_unix(net: Network, path: &str, deadline: i64, op: &DialOp) -> Result<Net
         new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
     connect(&sock, &sa, deadline, op).map_err(fail)?;
     into_blocking(&sock).map_err(fail)?;
-    let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
-    Ok(NetFd::new(sock, net, Role::Conn, laddr, Some(raddr)))
+    Ok(NetFd::new(sock, net, Role::Conn, None, Some(raddr)))
 }
 
 /// Connections are blocking sockets: a read or write without a deadline

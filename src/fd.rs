@@ -14,7 +14,7 @@ use crate::sys::{self, now_ns};
 use socket2::Socket;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -38,7 +38,10 @@ pub struct NetFd {
     sock: Socket,
     pub net: Network,
     pub role: Role,
-    pub laddr: Option<Addr>,
+    /// The local address, asked of the socket on first use when it was
+    /// not known at creation: most connections never need it, and the
+    /// getsockname it costs is a tenth of the system calls of a short one.
+    laddr: OnceLock<Option<Addr>>,
     pub raddr: Option<Addr>,
     closed: AtomicBool,
     read_deadline: AtomicI64,
@@ -59,6 +62,8 @@ pub struct NetFd {
 }
 
 impl NetFd {
+    /// `laddr` is the local address when the caller knows it; `None`
+    /// leaves it to be asked of the socket on first use.
     pub fn new(
         sock: Socket,
         net: Network,
@@ -66,11 +71,15 @@ impl NetFd {
         laddr: Option<Addr>,
         raddr: Option<Addr>,
     ) -> NetFd {
+        let known_laddr = OnceLock::new();
+        if let Some(addr) = laddr {
+            let _ = known_laddr.set(Some(addr));
+        }
         NetFd {
             sock,
             net,
             role,
-            laddr,
+            laddr: known_laddr,
             raddr,
             closed: AtomicBool::new(false),
             read_deadline: AtomicI64::new(NO_DEADLINE),
@@ -96,14 +105,22 @@ impl NetFd {
         self.sock.as_raw_fd()
     }
 
+    /// The local address (`None` for an unnamed Unix socket whose name
+    /// the system cannot give).
+    pub fn laddr(&self) -> Option<&Addr> {
+        self.laddr
+            .get_or_init(|| self.sock.local_addr().ok().map(|a| to_addr(&a)))
+            .as_ref()
+    }
+
     /// The error Go's `OpError` would give for `op` on this descriptor:
     /// connections name both ends (an unconnected packet socket only its
     /// own), listeners their own address.
     pub fn error(&self, op: &'static str, cause: Cause) -> NetError {
-        let addr_text = |a: &Option<Addr>| a.as_ref().map(Addr::to_string);
+        let text = |a: Option<&Addr>| a.map(Addr::to_string);
         let (source, addr) = match self.role {
-            Role::Conn | Role::Packet => (addr_text(&self.laddr), addr_text(&self.raddr)),
-            Role::Listener => (None, addr_text(&self.laddr)),
+            Role::Conn | Role::Packet => (text(self.laddr()), text(self.raddr.as_ref())),
+            Role::Listener => (None, text(self.laddr())),
         };
         NetError::from(OpError {
             op,
@@ -316,9 +333,10 @@ impl NetFd {
         let sock = unsafe { <Socket as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         // A listener bound to one IP address accepts on exactly that
         // address: no getsockname needed. Wildcards must ask.
-        let laddr = match &self.laddr {
-            Some(Addr::Inet(a)) if !a.ip().is_unspecified() => self.laddr.clone(),
-            _ => sock.local_addr().ok().map(|a| to_addr(&a)),
+        let laddr = match self.laddr() {
+            Some(Addr::Inet(a)) if !a.ip().is_unspecified() => self.laddr().cloned(),
+            // Asked of the socket when first needed.
+            _ => None,
         };
         // Go's TCP defaults (no Nagle, keep-alive at 15 s) came with the
         // socket: the listener has them, and accept4 copies them.

@@ -410,7 +410,7 @@ pub unsafe extern "C" fn net_local_addr(handle: i64, buf: *mut c_char, len: usiz
     const OP: &str = "local_addr";
     call(OP, || {
         let fd = lookup(OP, handle)?;
-        let text = fd.laddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let text = fd.laddr().map(|a| a.to_string()).unwrap_or_default();
         write_text(OP, &text, buf, len)
     })
 }

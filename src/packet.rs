@@ -170,7 +170,7 @@ impl NetFd {
             SocketAddr::V4(v4) => SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port()),
             v6 => *v6,
         };
-        let local = match &self.laddr {
+        let local = match self.laddr() {
             Some(Addr::Inet(SocketAddr::V6(a))) => a,
             _ => {
                 return match (first_v4, first_v6) {
