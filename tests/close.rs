@@ -5,26 +5,7 @@ mod common;
 use common::*;
 use gonet::*;
 use std::thread;
-use std::time::{Duration, Instant};
-
-/// Runs `blocked` on a thread, lets it block, closes `handle` from this
-/// thread, and checks that the blocked call ends with NET_ECLOSED within
-/// 100 ms.
-fn assert_close_wakes(handle: i64, blocked: impl FnOnce() -> (i64, String) + Send + 'static) {
-    let t = thread::spawn(move || {
-        let (rc, msg) = blocked();
-        (rc, msg, Instant::now())
-    });
-    thread::sleep(Duration::from_millis(200));
-    assert!(!t.is_finished(), "the call should still be blocked");
-    let closed_at = Instant::now();
-    assert_eq!(net_close(handle), 0);
-    let (rc, msg, woke_at) = t.join().unwrap();
-    let delay = woke_at.saturating_duration_since(closed_at);
-    assert_eq!(rc, NET_ECLOSED, "{msg}");
-    assert!(msg.ends_with("use of closed network connection"), "{msg}");
-    assert!(delay < Duration::from_millis(100), "woke after {delay:?}");
-}
+use std::time::Duration;
 
 #[test]
 fn close_wakes_a_blocked_read() {

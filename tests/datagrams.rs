@@ -31,17 +31,6 @@ fn fd_of(local: &str) -> RawFd {
     panic!("no descriptor bound to {local}");
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn payload(seq: u32, size: usize) -> Vec<u8> {
     let mut p: Vec<u8> = (0..size)
         .map(|i| (seq as usize * 131 + i * 7) as u8)

@@ -6,17 +6,6 @@ use common::*;
 use gonet::*;
 use std::thread;
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn payload_byte(writer: u32, seq: u32, i: usize) -> u8 {
     (writer as usize * 31 + seq as usize * 7 + i) as u8
 }

@@ -275,3 +275,35 @@ pub fn make(dir: &Path, args: &[&str]) -> std::process::Output {
     );
     out
 }
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Runs `blocked` on a thread, lets it block, closes `handle` from this
+/// thread, and checks that the blocked call ends with NET_ECLOSED and
+/// Go's message within 100 ms.
+pub fn assert_close_wakes(handle: i64, blocked: impl FnOnce() -> (i64, String) + Send + 'static) {
+    use std::time::{Duration, Instant};
+    let t = std::thread::spawn(move || {
+        let (rc, msg) = blocked();
+        (rc, msg, Instant::now())
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!t.is_finished(), "the call should still be blocked");
+    let closed_at = Instant::now();
+    assert_eq!(gonet::net_close(handle), 0);
+    let (rc, msg, woke_at) = t.join().expect("the blocked thread");
+    let delay = woke_at.saturating_duration_since(closed_at);
+    assert_eq!(rc, gonet::NET_ECLOSED, "{msg}");
+    assert!(msg.ends_with("use of closed network connection"), "{msg}");
+    assert!(delay < Duration::from_millis(100), "woke after {delay:?}");
+}
