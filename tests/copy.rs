@@ -215,19 +215,25 @@ fn close_of_either_end_wakes_a_copy_waiting_for_data() {
     }
 }
 
+/// Writes up to 64 MiB into `conn` on a thread, stopping at the first
+/// failure (the peer closing), so that a copy from its peer never runs dry.
+fn feed(conn: i64) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let big = vec![5u8; 1 << 20];
+        for _ in 0..64 {
+            if write(conn, &big) < 0 {
+                break;
+            }
+        }
+    })
+}
+
 #[test]
 fn close_wakes_a_copy_blocked_on_a_full_destination() {
     let (l1, c1, s1) = tcp_pair();
     let (l2, c2, s2) = tcp_pair();
     // Plenty to send, and nobody reads s2: the copy fills c2's buffers.
-    let feeder = thread::spawn(move || {
-        let big = vec![5u8; 1 << 20];
-        for _ in 0..64 {
-            if write(c1, &big) < 0 {
-                break;
-            }
-        }
-    });
+    let feeder = feed(c1);
     assert_close_wakes(c2, move || (net_copy(c2, s1, -1), last_error()));
     net_close(s1);
     net_close(c1);
@@ -273,14 +279,7 @@ fn a_read_deadline_on_the_source_times_the_copy_out() {
 fn a_write_deadline_on_the_destination_times_the_copy_out() {
     let (l1, c1, s1) = tcp_pair();
     let (l2, c2, s2) = tcp_pair();
-    let feeder = thread::spawn(move || {
-        let big = vec![5u8; 1 << 20];
-        for _ in 0..64 {
-            if write(c1, &big) < 0 {
-                break;
-            }
-        }
-    });
+    let feeder = feed(c1);
     assert_eq!(net_set_write_deadline(c2, 300), 0);
     assert_eq!(net_copy(c2, s1, -1), NET_ETIMEOUT, "{}", last_error());
     assert!(

@@ -14,16 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures = 0;
-
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n",   \
-                    __FILE__, __LINE__, #cond, net_last_error());           \
-            failures++;                                                     \
-        }                                                                   \
-    } while (0)
+#include "check.h"
 
 static int64_t read_full(int64_t conn, char *buf, size_t len) {
     size_t got = 0;

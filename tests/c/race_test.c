@@ -15,16 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures = 0;
-
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n",   \
-                    __FILE__, __LINE__, #cond, net_last_error());           \
-            failures++;                                                     \
-        }                                                                   \
-    } while (0)
+#include "check.h"
 
 /* A connected pair over loopback. */
 static void tcp_pair(int64_t *listener, int64_t *client, int64_t *server) {
