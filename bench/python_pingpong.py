@@ -135,21 +135,27 @@ class Client:
 
         import gonet
 
-        net_read, net_write, h = gonet._c.net_read, gonet._c.net_write, self.conn.handle
+        # The binding's own calling convention (untyped foreign functions,
+        # arguments prepared once), without its methods or exceptions.
+        net_read, net_write = gonet._raw_read, gonet._raw_write
+        h = gonet._handle_arg(self.conn.handle)
         size = self.size
         ping = b"p" * size
+        length = gonet._len_arg(size)
         buf = ctypes.create_string_buffer(size)
-        addr = ctypes.addressof(buf)
+        ptr = ctypes.byref(buf)
         start = time.perf_counter()
         for _ in range(rounds):
-            if net_write(h, ping, size) != size:
+            if net_write(h, ping, length) != size:
                 raise SystemExit("write failed")
-            got = 0
-            while got < size:
-                r = net_read(h, addr + got, size - got)
+            got = net_read(h, ptr, length)
+            while 0 < got < size:
+                r = net_read(h, ctypes.byref(buf, got), gonet._len_arg(size - got))
                 if r <= 0:
                     raise SystemExit("read failed")
                 got += r
+            if got <= 0:
+                raise SystemExit("read failed")
         elapsed = time.perf_counter() - start
         return rounds / elapsed
 

@@ -26,6 +26,13 @@ fn python_binding() {
         "the Python tests failed ({})",
         output.status
     );
+    // With GONET_LIBRARY set every test applies; a skip here is a test
+    // that silently stopped checking.
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !report.contains("skipped"),
+        "a Python test was skipped under cargo test"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(300),
         "the Python tests took {:?}",

@@ -76,6 +76,35 @@ class DeclarationsTest(unittest.TestCase):
                 self.assertIs(fn.restype, restype)
                 self.assertEqual(list(fn.argtypes), list(argtypes))
 
+    def test_hot_paths_pass_the_declared_types(self):
+        # Conn.read/readinto/write call net_read/net_write without argtypes,
+        # so ctypes checks nothing there: every argument must already be a
+        # C parameter of the declared type (its repr shows the type code).
+        for name in ("net_read", "net_write"):
+            with self.subTest(function=name):
+                restype, (handle_t, buf_t, len_t) = gonet.FUNCTIONS[name]
+                raw = {"net_read": gonet._raw_read, "net_write": gonet._raw_write}[name]
+                self.assertIsNone(raw.argtypes)
+                self.assertIs(raw.restype, restype)
+                self.assertIs(handle_t, ctypes.c_int64)
+                self.assertIs(len_t, ctypes.c_size_t)
+                self.assertIs(buf_t, ctypes.c_void_p)
+        big = 2**40 + 7  # a handle past 32 bits keeps every bit
+        self.assertEqual(repr(gonet._handle_arg(big)), "<cparam '%s' (%d)>" % (ctypes.c_int64._type_, big))
+        for n in (0, 64, 2**31, 2**40):
+            self.assertEqual(repr(gonet._len(n)), "<cparam '%s' (%d)>" % (ctypes.c_size_t._type_, n))
+        self.assertTrue(repr(ctypes.byref(ctypes.create_string_buffer(1))).startswith("<cparam 'P'"))
+        with gonet.listen("tcp", "127.0.0.1:0") as ln, gonet.dial("tcp", ln.local_addr) as c, ln.accept() as s:
+            self.assertEqual(repr(c._ah), "<cparam '%s' (%d)>" % (ctypes.c_int64._type_, c.handle))
+            # Lengths of every size class the cache holds or makes on the spot.
+            for size in (1, 64, 1000, 70000):
+                data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+                self.assertEqual(c.write(data), size)
+                got = b""
+                while len(got) < size:
+                    got += s.read(size - len(got))
+                self.assertEqual(got, data)
+
     def test_codes_match(self):
         with open(HEADER) as f:
             codes = dict(re.findall(r"#define (NET_E\w+) (-?\d+)", f.read()))
