@@ -323,6 +323,11 @@ impl Plan {
             sock.bind(&SockAddr::from(local))
                 .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
         }
+        // Options before the handshake: the kernel then arms the
+        // keep-alive timer once, when the connection is established, where
+        // setting them afterwards re-arms it for each option.
+        let _ = sock.set_tcp_nodelay(true);
+        let _ = set_keepalive(&sock, self.keepalive);
         let sa = SockAddr::from(addr);
         if may_block {
             connect_blocking(&sock, &sa, op).map_err(fail)?;
@@ -330,8 +335,6 @@ impl Plan {
             connect(&sock, &sa, deadline, op).map_err(fail)?;
             into_blocking(&sock).map_err(fail)?;
         }
-        let _ = sock.set_tcp_nodelay(true);
-        let _ = set_keepalive(&sock, self.keepalive);
         // The local address is asked of the socket when first needed.
         Ok(NetFd::new(sock, self.net, Role::Conn, None, Some(raddr)))
     }
