@@ -25,6 +25,8 @@
  *                                     held open; reports the time to bring
  *                                     them up and the server's memory
  *   max=K caps the operations per connection (default: large).
+ *   keepalive=1 has the plain build set Go's default keep-alive too (gonet
+ *     and Go set it on every TCP connection already).
  *
  * Output: one line per run, key=value pairs separated by spaces, e.g.
  *   impl=gonet workload=pingpong conns=1 secs=2.00 size=64 rtts=... ...
@@ -96,6 +98,9 @@ static int64_t bn_close(int64_t c) { return net_close(c); }
 
 static const char *bn_error(void) { return net_last_error(); }
 
+/* gonet sets Go's keep-alive on every TCP connection already. */
+static void set_go_keepalive(void) {}
+
 #else /* plain blocking POSIX sockets */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -104,10 +109,22 @@ static const char *bn_error(void) { return net_last_error(); }
 
 #define IMPL_NAME "plain"
 
+/* keepalive=1: also Go's default keep-alive (on, 15 s idle and interval),
+ * which gonet and Go set on every TCP connection; separates what that
+ * default costs the kernel from what the library costs. */
+static int go_keepalive;
+static void set_go_keepalive(void) { go_keepalive = 1; }
+
 static void set_nodelay(int fd)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (go_keepalive) {
+        int secs = 15;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
+    }
 }
 
 static int64_t bn_listen(int *port)
@@ -683,7 +700,7 @@ static const struct workload WORKLOADS[] = {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench pingpong|stream|churn|hold [conns=N] [secs=S] [size=B] [max=K]\n");
+    fprintf(stderr, "usage: bench pingpong|stream|churn|hold [conns=N] [secs=S] [size=B] [max=K] [keepalive=1]\n");
     exit(2);
 }
 
@@ -712,6 +729,8 @@ static void parse(int argc, char **argv, struct params *p, const struct workload
             p->size = (size_t)atol(a + 5);
         else if (strncmp(a, "max=", 4) == 0)
             p->max_ops = atol(a + 4);
+        else if (strcmp(a, "keepalive=1") == 0)
+            set_go_keepalive();
         else
             usage();
     }

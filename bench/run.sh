@@ -9,7 +9,9 @@
 #
 # Workloads (see bench/bench.c): 64-byte ping-pong; one-way 64 KiB
 # streaming (the server acknowledges the byte count at the end: a one-way
-# stream, not an echo); connect/1-byte exchange/close churn; 10,000
+# stream, not an echo); connect/1-byte exchange/close churn (and again
+# with the plain build setting Go's default keep-alive, as gonet and Go
+# do, which shows what that default costs the kernel); 10,000
 # connections held open by one server (time to bring them up, the server's
 # memory per connection); and a 1 GiB relay through a proxy process,
 # net_copy against a read/write loop.
@@ -65,6 +67,7 @@ ALL_CASES=(
     "stream-1|mib_per_s|0.95||stream conns=1 size=65536"
     "stream-4|mib_per_s|0.95||stream conns=4 size=65536"
     "churn-1|conns_per_s|0.90||churn conns=1"
+    "churn-1-ka|conns_per_s|-||churn conns=1 keepalive=1"
     "hold-10k|echo_ms up_ms bytes_per_conn server_hwm_kb kernel_slab_per_socket|-||hold conns=10000 size=64"
 )
 # The relay: net_copy against a read/write loop through gonet (and Go's
@@ -246,6 +249,7 @@ fi
 echo
 echo "== medians of $REPS runs, ${SECS} s each; nproc=$(nproc)"
 echo "   higher is better except *_us, *_ms, *_kb, *_conn, *_socket"
+echo "   churn-1-ka: plain sets Go's default keep-alive (15 s) as gonet and Go do; no bar, the bar is churn-1's"
 echo "   relay-1g: the gonet column is net_copy, the plain column the read/write loop through gonet"
 printf '%-16s %-22s %12s %12s %12s %9s %9s  %s\n' case metric gonet go plain gonet/plain gonet/go verdict
 cat "$SUMMARY"

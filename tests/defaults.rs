@@ -175,6 +175,13 @@ fn accepted_connections_have_a_keepalive_timer_armed() {
         timer.starts_with("02:"),
         "keep-alive timer not armed: {line}"
     );
+    // Due in clock ticks (USER_HZ, 100 a second): 15 s, less the moments
+    // since it was armed.
+    let due = u64::from_str_radix(&timer[3..], 16).unwrap();
+    assert!(
+        (1300..=1500).contains(&due),
+        "keep-alive timer due in {due} ticks, not about 15 s: {line}"
+    );
     for h in [c, s, l] {
         net_close(h);
     }

@@ -82,6 +82,12 @@ func parse(args []string) params {
 			p.bytes, err = strconv.ParseInt(v, 10, 64)
 		case "mode":
 			p.mode = v
+		case "keepalive":
+			// Go's default keep-alive is already on; the key asks the
+			// plain C build to match it.
+			if v != "1" {
+				err = fmt.Errorf("only keepalive=1 is known")
+			}
 		default:
 			err = fmt.Errorf("unknown key")
 		}
