@@ -20,6 +20,7 @@ use crate::fd::Direction;
 use crate::sys::{errno, now_ns};
 use std::cell::Cell;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering, fence};
 use std::sync::{Mutex, OnceLock};
 
 /// A deadline that never comes.
@@ -94,9 +95,83 @@ impl Waiters {
     }
 }
 
+/// The thread blocked in a system call in one direction of a socket.
+/// Reads and accepts are serialised by the socket's read lock and writes
+/// by its write lock, so there is at most one per direction, and an atomic
+/// slot holds it: the path every blocking read and write takes registers
+/// with two atomic operations and no lock.
+#[derive(Default)]
+struct BlockedSlot {
+    state: AtomicU8,
+    thread: AtomicUsize,
+}
+
+const EMPTY: u8 = 0;
+const OCCUPIED: u8 = 1;
+/// An interrupter is signalling the thread, which waits for it to finish
+/// before leaving, so the signal never lands in the caller's own code (a
+/// stray EINTR there) or on a thread that has ended.
+const SIGNALLING: u8 = 2;
+
+impl BlockedSlot {
+    fn enter(&self, me: libc::pthread_t) -> bool {
+        self.thread.store(me as usize, Ordering::Relaxed);
+        self.state
+            .compare_exchange(EMPTY, OCCUPIED, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    fn leave(&self) {
+        let mut spins = 0u32;
+        while self
+            .state
+            .compare_exchange(OCCUPIED, EMPTY, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+        {
+            // SIGNALLING lasts one pthread_kill; yield in case the
+            // interrupter was preempted on this CPU.
+            spins += 1;
+            if spins < 100 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    fn occupied(&self) -> bool {
+        self.state.load(Ordering::SeqCst) != EMPTY
+    }
+
+    /// Signals the thread in the slot, if any; whether one was there.
+    fn interrupt(&self, sig: libc::c_int) -> bool {
+        match self
+            .state
+            .compare_exchange(OCCUPIED, SIGNALLING, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => {
+                let thread = self.thread.load(Ordering::Relaxed) as libc::pthread_t;
+                // SAFETY: the thread is in the slot and cannot leave it (nor
+                // block_in) while it is SIGNALLING, so it is alive and
+                // inside gonet; the handler does nothing.
+                unsafe { libc::pthread_kill(thread, sig) };
+                self.state.store(OCCUPIED, Ordering::SeqCst);
+                true
+            }
+            // Another interrupter is at it: still blocked.
+            Err(SIGNALLING) => true,
+            Err(_) => false,
+        }
+    }
+}
+
 /// The threads waiting on one socket.
 #[derive(Default)]
 pub struct WaitList {
+    /// Threads blocked in recv or accept4, and in send.
+    reader: BlockedSlot,
+    writer: BlockedSlot,
+    /// Polling threads, and blocked ones should a slot be taken.
     waiters: Mutex<Waiters>,
 }
 
@@ -115,22 +190,40 @@ impl WaitList {
         }
     }
 
+    fn slot(&self, dir: Direction) -> &BlockedSlot {
+        match dir {
+            Direction::Write => &self.writer,
+            _ => &self.reader,
+        }
+    }
+
     /// Whether a thread is blocked in a system call on the socket.
     pub fn has_blocked(&self) -> bool {
-        self.lock().iter().any(|w| matches!(w, Waiter::Blocked(..)))
+        // Orders the caller's store (closed) before these loads, against
+        // block_in's registration before its check (see there).
+        fence(Ordering::SeqCst);
+        self.reader.occupied()
+            || self.writer.occupied()
+            || self.lock().iter().any(|w| matches!(w, Waiter::Blocked(..)))
     }
 
     /// Interrupts the threads blocked in a system call on the socket in
     /// direction `dir` (`Both`: all) with the wake signal, and repeats
-    /// until they have left it: a signal that
-    /// lands just before a thread enters `recv` is spent on nothing. Each
-    /// signal is sent under the list's lock, while its target is still
-    /// registered and so still inside gonet, never in the caller's code.
+    /// until they have left it: a signal that lands just before a thread
+    /// enters `recv` is spent on nothing. Each signal is sent while its
+    /// target cannot unregister (its slot is SIGNALLING, or the list is
+    /// locked), so it is still inside gonet, never in the caller's code.
     pub fn interrupt_blocked(&self, dir: Direction) {
         let Some(sig) = wake_signal() else { return };
         let give_up = now_ns() + 1_000_000_000;
         loop {
+            fence(Ordering::SeqCst);
             let mut any = false;
+            for slot in [Direction::Read, Direction::Write] {
+                if dir == Direction::Both || dir == slot {
+                    any |= self.slot(slot).interrupt(sig);
+                }
+            }
             for waiter in self.lock().iter() {
                 if let Waiter::Blocked(thread, d) = waiter
                     && (dir == Direction::Both || *d == dir)
@@ -159,10 +252,21 @@ impl WaitList {
         call: impl FnOnce() -> T,
     ) -> Option<T> {
         // SAFETY: pthread_self has no preconditions.
-        let me = Waiter::Blocked(unsafe { libc::pthread_self() }, dir);
-        self.add(me);
+        let me = unsafe { libc::pthread_self() };
+        let slot = self.slot(dir);
+        if !slot.enter(me) {
+            // Only if a caller blocks without its direction's lock.
+            let waiter = Waiter::Blocked(me, dir);
+            self.add(waiter);
+            let result = still_valid().then(call);
+            self.remove(waiter);
+            return result;
+        }
+        // Registered before checking: a close or deadline change after the
+        // check sees this thread (has_blocked, interrupt_blocked).
+        fence(Ordering::SeqCst);
         let result = still_valid().then(call);
-        self.remove(me);
+        slot.leave();
         result
     }
 

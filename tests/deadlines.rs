@@ -260,3 +260,65 @@ fn dial_timeout_to_a_non_answering_address() {
 fn the_same_tests_pass_with_polling_reads() {
     rerun_with_polling_reads("the_same_tests_pass_with_polling_reads");
 }
+
+/// Deadline changes interrupt a blocked reader with the wake signal; the
+/// signal must reach it only inside gonet, never in the program's own code
+/// between reads, where it would surface as EINTR. The reader alternates
+/// blocking reads with nanosleep (which reports EINTR) while another thread
+/// keeps setting and clearing its read deadline.
+#[test]
+fn the_wake_signal_never_lands_outside_gonet() {
+    let (l, c, s) = tcp_pair();
+    const BYTES: usize = 2000;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = thread::spawn(move || {
+        let mut interrupted_sleeps = 0;
+        let mut buf = [0u8; 1];
+        for i in 0..BYTES {
+            let n = read(s, &mut buf);
+            assert_eq!(n, 1, "read {i}: {}", last_error());
+            let pause = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 50_000,
+            };
+            // SAFETY: pause is a live timespec; no remainder is asked for.
+            if unsafe { libc::nanosleep(&pause, std::ptr::null_mut()) } != 0 {
+                interrupted_sleeps += 1;
+            }
+        }
+        interrupted_sleeps
+    });
+    let toggler = {
+        let done = done.clone();
+        thread::spawn(move || {
+            let mut toggles = 0u64;
+            let until = Instant::now() + Duration::from_secs(20);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+                assert_eq!(net_set_read_deadline(s, 10_000), 0);
+                assert_eq!(net_set_read_deadline(s, -1), 0);
+                toggles += 1;
+            }
+            toggles
+        })
+    };
+    let started = Instant::now();
+    for _ in 0..BYTES {
+        assert_eq!(write(c, b"x"), 1);
+        thread::sleep(Duration::from_micros(100));
+    }
+    let interrupted_sleeps = reader.join().unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let toggles = toggler.join().unwrap();
+    assert!(
+        toggles > 100,
+        "only {toggles} deadline changes in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        interrupted_sleeps, 0,
+        "the wake signal interrupted the program's own nanosleep"
+    );
+    for h in [c, s, l] {
+        net_close(h);
+    }
+}
