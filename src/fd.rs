@@ -34,12 +34,6 @@ pub enum Direction {
     Both,
 }
 
-/// Aligned to a cache line: every call writes the descriptor's reference
-/// count and its read or write lock, and two descriptors allocated one
-/// after the other (the two ends of a loopback connection, a proxy's pair)
-/// would otherwise share a line that bounces between the CPUs of threads
-/// working on them (bench/neighbours.c: 78-98 ns a call, 33-38 aligned).
-#[repr(align(64))]
 pub struct NetFd {
     sock: Socket,
     pub net: Network,

@@ -56,9 +56,19 @@ pub struct Table<T> {
 }
 
 impl<T> Table<T> {
-    fn new() -> Table<T> {
+    /// `per_shard`: entries each shard holds before its map first grows.
+    /// Maps made up front sit together, away from the descriptors
+    /// allocated later: a map read by every look-up next to another
+    /// connection's reference count (written by every call on it) would
+    /// share its cache line.
+    fn new(per_shard: usize) -> Table<T> {
         Table {
-            shards: std::array::from_fn(|_| Shard(RwLock::new(Map::default()))),
+            shards: std::array::from_fn(|_| {
+                Shard(RwLock::new(Map::with_capacity_and_hasher(
+                    per_shard,
+                    Default::default(),
+                )))
+            }),
         }
     }
 
@@ -112,9 +122,9 @@ impl<T> Table<T> {
 }
 
 /// Connections and listeners.
-pub static FDS: LazyLock<Table<NetFd>> = LazyLock::new(Table::new);
+pub static FDS: LazyLock<Table<NetFd>> = LazyLock::new(|| Table::new(16));
 /// Dialers (`net_dialer_new`).
-pub static DIALERS: LazyLock<Table<Dialer>> = LazyLock::new(Table::new);
+pub static DIALERS: LazyLock<Table<Dialer>> = LazyLock::new(|| Table::new(0));
 
 /// Stores a descriptor and returns its new handle.
 pub fn insert(fd: NetFd) -> i64 {
