@@ -239,7 +239,8 @@ del _name, _restype, _argtypes
 
 def _untyped(name):
     """The function ``name`` again, with its restype but no argtypes, for
-    the per-byte hot paths (Conn.read, readinto, write). With argtypes set,
+    the per-byte hot paths (the reads and writes of Conn and PacketConn).
+    With argtypes set,
     ctypes runs a converter on every argument of every call; without them,
     an argument that is already a C parameter object (what
     ``c_int64.from_param``, ``c_size_t.from_param`` and ``byref`` return) or
@@ -256,6 +257,8 @@ def _untyped(name):
 
 _raw_read = _untyped("net_read")
 _raw_write = _untyped("net_write")
+_raw_read_from = _untyped("net_read_from")
+_raw_write_to = _untyped("net_write_to")
 _handle_arg = FUNCTIONS["net_read"][1][0].from_param
 _len_arg = FUNCTIONS["net_read"][1][2].from_param
 _byref = ctypes.byref
@@ -275,13 +278,13 @@ def _len(n):
     return a
 
 
+# The sender buffer's length, for net_read_from.
+_ADDR_LEN = _len_arg(NET_ADDR_MAX)
+
+
 # Pre-bound for the other paths.
 _net_read = _c.net_read
-_net_write = _c.net_write
-_net_read_from = _c.net_read_from
-_net_write_to = _c.net_write_to
 _net_last_error = _c.net_last_error
-_addressof = ctypes.addressof
 _c_char_from_buffer = ctypes.c_char.from_buffer
 
 # ---------------------------------------------------------------------------
@@ -714,18 +717,19 @@ def _contents(buffer):
 
 
 def _send(fn, h, data, *rest):
-    """fn(h, pointer, length, *rest) over any bytes-like ``data``; an empty
-    one is sent too (an empty datagram)."""
+    """fn(h, pointer, length, *rest), an untyped hot-path function, over any
+    bytes-like ``data``; an empty one is sent too (an empty datagram)."""
     if type(data) is bytes:
-        return fn(h, data, len(data), *rest)
+        n = len(data)
+        return fn(h, data, _lens_get(n) or _len(n), *rest)
     with memoryview(data) as mv:
         n = mv.nbytes
         if n == 0:
-            return fn(h, None, 0, *rest)
+            return fn(h, None, _lens_get(0) or _len(0), *rest)
         if mv.readonly or not mv.c_contiguous:
-            return fn(h, mv.tobytes(), n, *rest)
+            return fn(h, mv.tobytes(), _lens_get(n) or _len(n), *rest)
         c = _c_char_from_buffer(mv)
-        r = fn(h, _addressof(c), n, *rest)
+        r = fn(h, _byref(c), _lens_get(n) or _len(n), *rest)
         del c
         return r
 
@@ -775,7 +779,7 @@ class PacketConn(_Handle):
         except IndexError:
             buf = ctypes.create_string_buffer(_SCRATCH)
             sender = ctypes.create_string_buffer(NET_ADDR_MAX)
-            return (buf, _addressof(buf), sender, _addressof(sender))
+            return (buf, _byref(buf), sender, _byref(sender))
 
     def read_from(self, n=_SCRATCH):
         """Waits for one datagram and returns ``(data, sender)``: its bytes
@@ -791,8 +795,8 @@ class PacketConn(_Handle):
         else:
             buf = ctypes.create_string_buffer(n)
             sender = ctypes.create_string_buffer(NET_ADDR_MAX)
-            s, bufp, senderp = None, _addressof(buf), _addressof(sender)
-        r = _net_read_from(self._h, bufp, n, senderp, NET_ADDR_MAX)
+            s, bufp, senderp = None, _byref(buf), _byref(sender)
+        r = _raw_read_from(self._ah, bufp, _lens_get(n) or _len(n), senderp, _ADDR_LEN)
         if r >= 0:
             out = (buf[:r], _sender(sender))
             if s is not None:
@@ -817,11 +821,11 @@ class PacketConn(_Handle):
         s = self._scratch()
         sender, senderp = s[2], s[3]
         if n == 0:
-            r = _net_read_from(self._h, None, 0, senderp, NET_ADDR_MAX)
+            r = _raw_read_from(self._ah, None, _lens_get(0) or _len(0), senderp, _ADDR_LEN)
         else:
             # Exports the buffer (it cannot be resized) while the call runs.
             c = _c_char_from_buffer(buffer)
-            r = _net_read_from(self._h, _addressof(c), n, senderp, NET_ADDR_MAX)
+            r = _raw_read_from(self._ah, _byref(c), _lens_get(n) or _len(n), senderp, _ADDR_LEN)
             del c
         if r >= 0:
             out = (r, _sender(sender))
@@ -847,8 +851,8 @@ class PacketConn(_Handle):
             buf, bufp = s[0], s[1]
         else:
             buf = ctypes.create_string_buffer(n)
-            s, bufp = None, _addressof(buf)
-        r = _net_read(self._h, bufp, n)
+            s, bufp = None, _byref(buf)
+        r = _raw_read(self._ah, bufp, _lens_get(n) or _len(n))
         if r >= 0:
             data = buf[:r]
             if s is not None:
@@ -868,10 +872,10 @@ class PacketConn(_Handle):
         returns its length (0: an empty datagram)."""
         n = _nbytes(buffer)
         if n == 0:
-            r = _net_read(self._h, None, 0)
+            r = _raw_read(self._ah, None, _lens_get(0) or _len(0))
         else:
             c = _c_char_from_buffer(buffer)
-            r = _net_read(self._h, _addressof(c), n)
+            r = _raw_read(self._ah, _byref(c), _lens_get(n) or _len(n))
             del c
         if r >= 0:
             return r
@@ -886,7 +890,7 @@ class PacketConn(_Handle):
         """Sends ``data`` (any bytes-like object, possibly empty) as one
         datagram to the dialed peer and returns its length. A handle from
         listen_packet has no peer: InvalidArgumentError, use write_to."""
-        r = _send(_net_write, self._h, data)
+        r = _send(_raw_write, self._ah, data)
         if r < 0:
             raise _error(r)
         return r
@@ -898,7 +902,7 @@ class PacketConn(_Handle):
         "[::1]:9000", "localhost:9000", a path, "@name") and returns its
         length. MessageTooLongError when it is too large to send; a dialed
         handle raises InvalidArgumentError (use write)."""
-        r = _send(_net_write_to, self._h, data, _encode(addr, "address"))
+        r = _send(_raw_write_to, self._ah, data, _encode(addr, "address"))
         if r < 0:
             raise _error(r)
         return r

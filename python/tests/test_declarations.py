@@ -80,15 +80,23 @@ class DeclarationsTest(unittest.TestCase):
         # Conn.read/readinto/write call net_read/net_write without argtypes,
         # so ctypes checks nothing there: every argument must already be a
         # C parameter of the declared type (its repr shows the type code).
-        for name in ("net_read", "net_write"):
+        raw = {
+            "net_read": gonet._raw_read,
+            "net_write": gonet._raw_write,
+            "net_read_from": gonet._raw_read_from,
+            "net_write_to": gonet._raw_write_to,
+        }
+        for name, fn in raw.items():
             with self.subTest(function=name):
-                restype, (handle_t, buf_t, len_t) = gonet.FUNCTIONS[name]
-                raw = {"net_read": gonet._raw_read, "net_write": gonet._raw_write}[name]
-                self.assertIsNone(raw.argtypes)
-                self.assertIs(raw.restype, restype)
-                self.assertIs(handle_t, ctypes.c_int64)
-                self.assertIs(len_t, ctypes.c_size_t)
-                self.assertIs(buf_t, ctypes.c_void_p)
+                restype, argtypes = gonet.FUNCTIONS[name]
+                self.assertIsNone(fn.argtypes)
+                self.assertIs(fn.restype, restype)
+                # handle, buffer, length, then the sender buffer and its
+                # length (read_from) or the address string (write_to).
+                self.assertEqual(argtypes[:3], (ctypes.c_int64, ctypes.c_void_p, ctypes.c_size_t))
+        self.assertEqual(gonet.FUNCTIONS["net_read_from"][1][3:], (ctypes.c_void_p, ctypes.c_size_t))
+        self.assertEqual(gonet.FUNCTIONS["net_write_to"][1][3:], (ctypes.c_char_p,))
+        self.assertEqual(repr(gonet._ADDR_LEN), "<cparam '%s' (%d)>" % (ctypes.c_size_t._type_, gonet.NET_ADDR_MAX))
         big = 2**40 + 7  # a handle past 32 bits keeps every bit
         self.assertEqual(repr(gonet._handle_arg(big)), "<cparam '%s' (%d)>" % (ctypes.c_int64._type_, big))
         for n in (0, 64, 2**31, 2**40):
