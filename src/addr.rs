@@ -414,35 +414,43 @@ pub fn resolve_with(
     }
     let (host, service) = split_host_port(address)?;
     let port = lookup_port(network, service)?;
-    let ips: Vec<(IpAddr, u32)> = if host.is_empty() {
-        Vec::new()
-    } else if let Some(ip) = parse_ip(host) {
-        vec![ip]
-    } else {
-        lookup(host)?.into_iter().map(|ip| (ip, 0)).collect()
+    let socket_addr = |(ip, scope): (IpAddr, u32)| match ip {
+        IpAddr::V4(v4) => SocketAddr::V4(SocketAddrV4::new(v4, port)),
+        IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope)),
     };
-    let wildcard = ips.is_empty() || ips.iter().all(|(ip, _)| ip.is_unspecified());
-    if purpose == Purpose::Listen && wildcard && matches!(network, Network::Tcp | Network::Udp) {
-        return Ok(Resolved::Wildcard(port));
-    }
-    let ips = if ips.is_empty() {
+    let listen_wildcard =
+        purpose == Purpose::Listen && matches!(network, Network::Tcp | Network::Udp);
+    let mut addrs: Vec<SocketAddr> = if host.is_empty() {
+        if listen_wildcard {
+            return Ok(Resolved::Wildcard(port));
+        }
         // An empty host: listen on, or dial, the unspecified address of the
         // network's family; dialing it reaches the local system.
-        vec![match network {
-            Network::Tcp6 | Network::Udp6 => (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
-            _ => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-        }]
+        let unspecified = match network {
+            Network::Tcp6 | Network::Udp6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        };
+        vec![socket_addr((unspecified, 0))]
+    } else if let Some(ip) = parse_ip(host) {
+        // A literal, the common case: one address, no lookup.
+        if listen_wildcard && ip.0.is_unspecified() {
+            return Ok(Resolved::Wildcard(port));
+        }
+        if network.admits(&ip.0) {
+            vec![socket_addr(ip)]
+        } else {
+            Vec::new()
+        }
     } else {
-        ips
+        let ips = lookup(host)?;
+        if listen_wildcard && ips.iter().all(IpAddr::is_unspecified) {
+            return Ok(Resolved::Wildcard(port));
+        }
+        ips.into_iter()
+            .filter(|ip| network.admits(ip))
+            .map(|ip| socket_addr((ip, 0)))
+            .collect()
     };
-    let mut addrs: Vec<SocketAddr> = ips
-        .into_iter()
-        .filter(|(ip, _)| network.admits(ip))
-        .map(|(ip, scope)| match ip {
-            IpAddr::V4(v4) => SocketAddr::V4(SocketAddrV4::new(v4, port)),
-            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope)),
-        })
-        .collect();
     if addrs.is_empty() {
         return Err(Cause::addr("no suitable address found", host));
     }

@@ -115,16 +115,17 @@ pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) 
         racing: false,
     };
     match opts.fallback_delay {
-        Some(delay) if net == Network::Tcp => {
+        // Both families: race them.
+        Some(delay) if net == Network::Tcp && !one_family(&addrs) => {
             let (primaries, fallbacks) = partition(&addrs);
-            if fallbacks.is_empty() {
-                plan.dial_serial(&primaries, op)
-            } else {
-                dial_parallel(&plan, primaries, fallbacks, delay, op)
-            }
+            dial_parallel(&plan, primaries, fallbacks, delay, op)
         }
         _ => plan.dial_serial(&addrs, op),
     }
+}
+
+fn one_family(addrs: &[SocketAddr]) -> bool {
+    addrs.windows(2).all(|w| w[0].is_ipv4() == w[1].is_ipv4())
 }
 
 /// Go's `addrList.partition`: the addresses of the first one's family, and

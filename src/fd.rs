@@ -71,10 +71,10 @@ impl NetFd {
         laddr: Option<Addr>,
         raddr: Option<Addr>,
     ) -> NetFd {
-        let known_laddr = OnceLock::new();
-        if let Some(addr) = laddr {
-            let _ = known_laddr.set(Some(addr));
-        }
+        let known_laddr = match laddr {
+            Some(addr) => OnceLock::from(Some(addr)),
+            None => OnceLock::new(),
+        };
         NetFd {
             sock,
             net,
