@@ -160,7 +160,7 @@ at_least() {
 }
 
 row() {
-    printf '%-16s %-22s %12s %12s %12s %9s %9s  %s\n' "$@" >>"$SUMMARY"
+    printf '%-16s %-22s %12s %12s %12s %9s %9s %9s  %s\n' "$@" >>"$SUMMARY"
 }
 
 # run_case NAME METRICS PREFIX ARGS IMPL...: REPS alternating rounds.
@@ -182,6 +182,19 @@ run_case() {
 
 med() {
     median <"$TMP/$1.$2.$3" 2>/dev/null || echo nan
+}
+
+# paired CASE A B METRIC: the median over runs of A's value / B's value in
+# the same round. Rounds alternate, so each pair saw the same background
+# load; this moves less between invocations than the ratio of medians.
+paired() {
+    local a="$TMP/$1.$2.$4" b="$TMP/$1.$3.$4"
+    if [[ ! -s $a || ! -s $b || $(wc -l <"$a") != $(wc -l <"$b") ]]; then
+        echo nan
+        return
+    fi
+    paste "$a" "$b" | awk '$2 + 0 > 0 { printf "%.6f\n", $1 / $2 }' | median |
+        awk '{ if ($1 == "nan") print "nan"; else printf "%.3f", $1 }'
 }
 
 for spec in "${ALL_CASES[@]}"; do
@@ -216,7 +229,7 @@ for spec in "${ALL_CASES[@]}"; do
                 verdict="MISS (>= $bar x plain${GO_NOTE})"
             fi
         fi
-        row "$name" "$m" "$g" "$o" "$p" "$vs_plain" "$vs_go" "$verdict"
+        row "$name" "$m" "$g" "$o" "$p" "$vs_plain" "$(paired "$name" gonet plain "$m")" "$vs_go" "$verdict"
         first=0
     done
 done
@@ -242,15 +255,16 @@ if selected relay-1g; then
         else
             at_least 0.5 "$r" && verdict="ok (<= 0.5 x loop)" || verdict="(bar: <= 0.5 x loop, or the throughput bar)"
         fi
-        row relay-1g "$m" "$c" "$o" "$l" "$r" "$vs_go" "$verdict"
+        row relay-1g "$m" "$c" "$o" "$l" "$r" "$(paired relay-1g relay-copy relay-loop "$m")" "$vs_go" "$verdict"
     done
 fi
 
 echo
 echo "== medians of $REPS runs, ${SECS} s each; nproc=$(nproc)"
 echo "   higher is better except *_us, *_ms, *_kb, *_conn, *_socket"
+echo "   gonet/plain: ratio of the medians (the verdicts use it); paired: median of the per-round ratios"
 echo "   churn-1-ka: plain sets Go's default keep-alive (15 s) as gonet and Go do; no bar, the bar is churn-1's"
 echo "   relay-1g: the gonet column is net_copy, the plain column the read/write loop through gonet"
-printf '%-16s %-22s %12s %12s %12s %9s %9s  %s\n' case metric gonet go plain gonet/plain gonet/go verdict
+printf '%-16s %-22s %12s %12s %12s %9s %9s %9s  %s\n' case metric gonet go plain gonet/plain paired gonet/go verdict
 cat "$SUMMARY"
 exit $FAILED
