@@ -107,18 +107,27 @@ struct BlockedSlot {
 }
 
 const EMPTY: u8 = 0;
-const OCCUPIED: u8 = 1;
+/// Taken, the thread not yet written: interrupters wait.
+const ENTERING: u8 = 1;
+const OCCUPIED: u8 = 2;
 /// An interrupter is signalling the thread, which waits for it to finish
 /// before leaving, so the signal never lands in the caller's own code (a
 /// stray EINTR there) or on a thread that has ended.
-const SIGNALLING: u8 = 2;
+const SIGNALLING: u8 = 3;
 
 impl BlockedSlot {
+    /// Takes the slot for `me`; false, changing nothing, when it is taken.
     fn enter(&self, me: libc::pthread_t) -> bool {
+        if self
+            .state
+            .compare_exchange(EMPTY, ENTERING, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
         self.thread.store(me as usize, Ordering::Relaxed);
-        self.state
-            .compare_exchange(EMPTY, OCCUPIED, Ordering::SeqCst, Ordering::Relaxed)
-            .is_ok()
+        self.state.store(OCCUPIED, Ordering::SeqCst);
+        true
     }
 
     fn leave(&self) {
@@ -158,8 +167,9 @@ impl BlockedSlot {
                 self.state.store(OCCUPIED, Ordering::SeqCst);
                 true
             }
-            // Another interrupter is at it: still blocked.
-            Err(SIGNALLING) => true,
+            // Another interrupter is at it, or the thread is entering:
+            // still (or about to be) blocked.
+            Err(SIGNALLING | ENTERING) => true,
             Err(_) => false,
         }
     }
@@ -491,6 +501,31 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn a_taken_slot_keeps_its_thread() {
+        let slot = BlockedSlot::default();
+        assert!(!slot.occupied());
+        assert!(slot.enter(7));
+        assert!(slot.occupied());
+        // A second thread cannot take it, nor overwrite whom it holds.
+        assert!(!slot.enter(9));
+        assert_eq!(slot.thread.load(Ordering::Relaxed), 7);
+        // An interrupter holding it keeps it taken; leaving then empties it.
+        assert_eq!(
+            slot.state
+                .compare_exchange(OCCUPIED, SIGNALLING, Ordering::SeqCst, Ordering::SeqCst),
+            Ok(OCCUPIED)
+        );
+        assert!(
+            slot.interrupt(0),
+            "a slot being signalled counts as blocked"
+        );
+        slot.state.store(OCCUPIED, Ordering::SeqCst);
+        slot.leave();
+        assert!(!slot.occupied());
+        assert!(!slot.interrupt(0), "an empty slot signals nobody");
     }
 
     #[test]
