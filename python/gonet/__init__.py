@@ -236,16 +236,14 @@ for _name, (_restype, _argtypes) in FUNCTIONS.items():
 del _name, _restype, _argtypes
 
 
-
 def _untyped(name):
     """The function ``name`` again, with its restype but no argtypes, for
     the per-byte hot paths (the reads and writes of Conn and PacketConn).
-    With argtypes set,
-    ctypes runs a converter on every argument of every call; without them,
-    an argument that is already a C parameter object (what
-    ``c_int64.from_param``, ``c_size_t.from_param`` and ``byref`` return) or
-    a bytes object is passed as it is. 290 ns a call instead of 620 ns,
-    which is a tenth of a 64-byte loopback round trip through four calls.
+    With argtypes set, ctypes runs a converter on every argument of every
+    call; without them, an argument that is already a C parameter object
+    (what ``c_int64.from_param``, ``c_size_t.from_param`` and ``byref``
+    return) or a bytes object is passed as it is: 290 ns a call instead of
+    620 ns, a tenth of a 64-byte loopback round trip through four calls.
     Callers pass only such prepared arguments, built from the types
     declared in FUNCTIONS (tests/test_declarations.py checks them)."""
     if name in MISSING:
