@@ -64,37 +64,6 @@ enum Waiter {
     Blocked(libc::pthread_t, Direction),
 }
 
-/// A set of waiters that holds the usual one reader and one writer in
-/// place, and only allocates for more: every call on every connection
-/// registers here, and a heap list cost each new connection an allocation
-/// on its first read.
-#[derive(Default)]
-struct Waiters {
-    near: [Option<Waiter>; 2],
-    more: Vec<Waiter>,
-}
-
-impl Waiters {
-    fn iter(&self) -> impl Iterator<Item = &Waiter> {
-        self.near.iter().flatten().chain(self.more.iter())
-    }
-
-    fn push(&mut self, waiter: Waiter) {
-        match self.near.iter_mut().find(|slot| slot.is_none()) {
-            Some(slot) => *slot = Some(waiter),
-            None => self.more.push(waiter),
-        }
-    }
-
-    fn remove(&mut self, waiter: Waiter) {
-        if let Some(slot) = self.near.iter_mut().find(|slot| **slot == Some(waiter)) {
-            *slot = None;
-        } else if let Some(i) = self.more.iter().position(|&w| w == waiter) {
-            self.more.swap_remove(i);
-        }
-    }
-}
-
 /// The thread blocked in a system call in one direction of a socket.
 /// Reads and accepts are serialised by the socket's read lock and writes
 /// by its write lock, so there is at most one per direction, and an atomic
@@ -182,11 +151,11 @@ pub struct WaitList {
     reader: BlockedSlot,
     writer: BlockedSlot,
     /// Polling threads, and blocked ones should a slot be taken.
-    waiters: Mutex<Waiters>,
+    waiters: Mutex<Vec<Waiter>>,
 }
 
 impl WaitList {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Waiters> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiter>> {
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -285,7 +254,10 @@ impl WaitList {
     }
 
     fn remove(&self, waiter: Waiter) {
-        self.lock().remove(waiter);
+        let mut waiters = self.lock();
+        if let Some(i) = waiters.iter().position(|&w| w == waiter) {
+            waiters.swap_remove(i);
+        }
     }
 }
 
@@ -491,18 +463,6 @@ fn poll_two(
 mod tests {
     use super::*;
 
-    fn ids(w: &Waiters) -> Vec<RawFd> {
-        let mut v: Vec<RawFd> = w
-            .iter()
-            .map(|w| match w {
-                Waiter::Polling(fd) => *fd,
-                Waiter::Blocked(..) => -1,
-            })
-            .collect();
-        v.sort();
-        v
-    }
-
     #[test]
     fn a_taken_slot_keeps_its_thread() {
         let slot = BlockedSlot::default();
@@ -526,36 +486,5 @@ mod tests {
         slot.leave();
         assert!(!slot.occupied());
         assert!(!slot.interrupt(0), "an empty slot signals nobody");
-    }
-
-    #[test]
-    fn waiters_past_the_inline_slots_are_kept_and_removed() {
-        let mut w = Waiters::default();
-        for fd in 1..=5 {
-            w.push(Waiter::Polling(fd));
-        }
-        assert_eq!(ids(&w), [1, 2, 3, 4, 5]);
-        w.remove(Waiter::Polling(1));
-        w.remove(Waiter::Polling(4));
-        assert_eq!(ids(&w), [2, 3, 5]);
-        // A freed inline slot is reused before the overflow list grows.
-        w.push(Waiter::Polling(6));
-        assert_eq!(w.more.len(), 2);
-        assert_eq!(ids(&w), [2, 3, 5, 6]);
-        // The same waiter twice is removed once per removal.
-        w.push(Waiter::Polling(2));
-        w.remove(Waiter::Polling(2));
-        assert_eq!(ids(&w), [2, 3, 5, 6]);
-        for fd in [2, 3, 5, 6, 7] {
-            w.remove(Waiter::Polling(fd));
-        }
-        assert_eq!(ids(&w), Vec::<RawFd>::new());
-        // SAFETY: pthread_self has no preconditions.
-        let me = unsafe { libc::pthread_self() };
-        w.push(Waiter::Blocked(me, Direction::Read));
-        w.remove(Waiter::Blocked(me, Direction::Write));
-        assert_eq!(ids(&w), [-1]);
-        w.remove(Waiter::Blocked(me, Direction::Read));
-        assert!(w.iter().next().is_none());
     }
 }
