@@ -349,17 +349,24 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void pingpong_report(const struct params *p, struct client *cs, int n)
+/* Wall time from the first client's start to the last one's end. */
+static double span_secs(const struct client *cs, int n)
 {
-    long total = 0;
     int64_t t0 = INT64_MAX, t1 = 0;
     for (int i = 0; i < n; i++) {
-        total += cs[i].ops;
         if (cs[i].t_start < t0)
             t0 = cs[i].t_start;
         if (cs[i].t_end > t1)
             t1 = cs[i].t_end;
     }
+    return (double)(t1 - t0) / 1e9;
+}
+
+static void pingpong_report(const struct params *p, struct client *cs, int n)
+{
+    long total = 0;
+    for (int i = 0; i < n; i++)
+        total += cs[i].ops;
     uint32_t *all = malloc(sizeof *all * (size_t)(total ? total : 1));
     if (!all)
         die("malloc");
@@ -369,7 +376,7 @@ static void pingpong_report(const struct params *p, struct client *cs, int n)
         k += cs[i].ops;
     }
     qsort(all, (size_t)total, sizeof *all, cmp_u32);
-    double secs = (double)(t1 - t0) / 1e9;
+    double secs = span_secs(cs, n);
     double p50 = total ? all[(total - 1) * 50 / 100] / 1e3 : 0;
     double p99 = total ? all[(total - 1) * 99 / 100] / 1e3 : 0;
     printf("impl=%s workload=%s conns=%d secs=%.2f size=%zu rtts=%ld rtt_per_s=%.0f "
@@ -448,15 +455,9 @@ static void *stream_server(void *arg)
 static void stream_report(const struct params *p, struct client *cs, int n)
 {
     uint64_t bytes = 0;
-    int64_t t0 = INT64_MAX, t1 = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         bytes += cs[i].bytes;
-        if (cs[i].t_start < t0)
-            t0 = cs[i].t_start;
-        if (cs[i].t_end > t1)
-            t1 = cs[i].t_end;
-    }
-    double secs = (double)(t1 - t0) / 1e9;
+    double secs = span_secs(cs, n);
     printf("impl=%s workload=%s conns=%d secs=%.2f size=%zu bytes=%llu mib_per_s=%.1f\n",
            IMPL_NAME, p->workload, n, secs, p->size, (unsigned long long)bytes,
            secs > 0 ? bytes / 1048576.0 / secs : 0);
@@ -527,15 +528,9 @@ static void churn_stop(int port, int nservers)
 static void churn_report(const struct params *p, struct client *cs, int n)
 {
     long total = 0;
-    int64_t t0 = INT64_MAX, t1 = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         total += cs[i].ops;
-        if (cs[i].t_start < t0)
-            t0 = cs[i].t_start;
-        if (cs[i].t_end > t1)
-            t1 = cs[i].t_end;
-    }
-    double secs = (double)(t1 - t0) / 1e9;
+    double secs = span_secs(cs, n);
     printf("impl=%s workload=%s conns=%d secs=%.2f conns_total=%ld conns_per_s=%.0f\n",
            IMPL_NAME, p->workload, n, secs, total, secs > 0 ? total / secs : 0);
 }

@@ -30,20 +30,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python"))
 
 
-def read_exact_gonet(conn, n):
-    got = conn.read(n)
+def read_exact(read, n):
+    """``n`` bytes from ``read`` (Conn.read or socket.recv)."""
+    got = read(n)
     while len(got) < n:
-        more = conn.read(n - len(got))
-        if not more:
-            raise EOFError("peer closed")
-        got += more
-    return got
-
-
-def read_exact_socket(sock, n):
-    got = sock.recv(n)
-    while len(got) < n:
-        more = sock.recv(n - len(got))
+        more = read(n - len(got))
         if not more:
             raise EOFError("peer closed")
         got += more
@@ -118,15 +109,15 @@ class Client:
         if self.impl == "raw":
             return self.run_raw(rounds)
         if self.impl == "gonet":
-            write, read, exact = conn.write, conn.read, read_exact_gonet
+            write, read = conn.write, conn.read
         else:
-            write, read, exact = conn.sendall, conn.recv, read_exact_socket
+            write, read = conn.sendall, conn.recv
         start = time.perf_counter()
         for _ in range(rounds):
             write(ping)
             got = read(size)
             if len(got) != size:
-                got += exact(conn, size - len(got))
+                got += read_exact(read, size - len(got))
         elapsed = time.perf_counter() - start
         return rounds / elapsed
 
