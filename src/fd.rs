@@ -34,29 +34,35 @@ pub enum Direction {
     Both,
 }
 
+/// Laid out in order: the fields every read and write touches come first,
+/// so that with the reference count before them they share one or two
+/// cache lines instead of being spread over the whole object (a call on a
+/// connection that has just been switched to pays for each line it
+/// touches).
+#[repr(C)]
 pub struct NetFd {
     sock: Socket,
-    pub net: Network,
     pub role: Role,
-    /// The local address, asked of the socket on first use when it was
-    /// not known at creation: most connections never need it, and the
-    /// getsockname it costs is a tenth of the system calls of a short one.
-    laddr: OnceLock<Option<Addr>>,
-    pub raddr: Option<Addr>,
+    pub net: Network,
     closed: AtomicBool,
-    read_deadline: AtomicI64,
-    write_deadline: AtomicI64,
     /// Held for a whole read, as Go's `fd.readLock`, so concurrent reads
     /// each get a contiguous piece of the stream.
     pub(crate) read_lock: Mutex<()>,
     /// Held for a whole write, so writes from several threads never
     /// interleave.
     pub(crate) write_lock: Mutex<()>,
+    read_deadline: AtomicI64,
+    write_deadline: AtomicI64,
+    pub(crate) waiters: WaitList,
     /// How many `net_copy`/`net_sendfile` calls need the socket in
     /// non-blocking mode (splice and sendfile have no per-call flag for
     /// it); the last one to finish makes it blocking again.
     nonblock_users: Mutex<u32>,
-    pub(crate) waiters: WaitList,
+    /// The local address, asked of the socket on first use when it was
+    /// not known at creation: most connections never need it, and the
+    /// getsockname it costs is a tenth of the system calls of a short one.
+    laddr: OnceLock<Option<Addr>>,
+    pub raddr: Option<Addr>,
     /// The socket file a Unix listener created, removed on close as Go does.
     unlink_on_close: Option<Box<str>>,
 }

@@ -70,25 +70,43 @@ pub(crate) unsafe fn arg_str<'a>(
         .map_err(|_| NetError::invalid(op, format!("{what} is not valid UTF-8")))
 }
 
+#[inline]
 pub(crate) fn check_len(op: &'static str, ptr_is_null: bool, len: usize) -> Result<()> {
-    if len > isize::MAX as usize {
-        return Err(NetError::invalid(op, format!("length {len} is too large")));
-    }
-    if ptr_is_null && len > 0 {
-        return Err(NetError::invalid(op, "buffer is NULL"));
+    if len > isize::MAX as usize || (ptr_is_null && len > 0) {
+        return Err(bad_len(op, len));
     }
     Ok(())
 }
 
+/// The errors of `check_len`, out of line: they are never on the path of a
+/// call that works.
+#[cold]
+#[inline(never)]
+fn bad_len(op: &'static str, len: usize) -> NetError {
+    if len > isize::MAX as usize {
+        NetError::invalid(op, format!("length {len} is too large"))
+    } else {
+        NetError::invalid(op, "buffer is NULL")
+    }
+}
+
 /// The open descriptor behind `h`; `NET_ECLOSED` when there is none.
+#[inline]
 pub(crate) fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
-    handle::get(h).ok_or_else(|| {
-        if handle::DIALERS.get(h).is_some() {
-            NetError::invalid(op, format!("handle {h} is a dialer"))
-        } else {
-            NetError::new(op, "", Cause::Closed)
-        }
-    })
+    match handle::get(h) {
+        Some(fd) => Ok(fd),
+        None => Err(not_open(op, h)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn not_open(op: &'static str, h: i64) -> NetError {
+    if handle::DIALERS.get(h).is_some() {
+        NetError::invalid(op, format!("handle {h} is a dialer"))
+    } else {
+        NetError::new(op, "", Cause::Closed)
+    }
 }
 
 pub(crate) fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<NetFd>> {
@@ -108,13 +126,20 @@ pub(crate) fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<Ne
 }
 
 /// A handle that reads and writes: a stream or a packet connection.
+#[inline]
 fn lookup_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
     let fd = lookup(op, h)?;
     if fd.role == Role::Listener {
-        let what = format!("handle {h} is a listener, not a connection");
-        return Err(fd.error(op, Cause::Invalid(what)));
+        return Err(not_a_conn(op, h, &fd));
     }
     Ok(fd)
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_conn(op: &'static str, h: i64, fd: &NetFd) -> NetError {
+    let what = format!("handle {h} is a listener, not a connection");
+    fd.error(op, Cause::Invalid(what))
 }
 
 fn deadline_from_timeout(timeout_ms: i64) -> i64 {

@@ -12,7 +12,7 @@ use crate::fd::NetFd;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, Once, RwLock};
 
 const SHARDS: usize = 16;
 
@@ -53,22 +53,21 @@ struct Shard<T>(RwLock<Map<T>>);
 
 pub struct Table<T> {
     shards: [Shard<T>; SHARDS],
+    /// Entries each shard holds before its map first grows.
+    per_shard: usize,
+    sized: Once,
 }
 
 impl<T> Table<T> {
-    /// `per_shard`: entries each shard holds before its map first grows.
-    /// Maps made up front sit together, away from the descriptors
-    /// allocated later: a map read by every look-up next to another
-    /// connection's reference count (written by every call on it) would
-    /// share its cache line.
-    fn new(per_shard: usize) -> Table<T> {
+    /// A constant, so that the hot look-up reads the shard directly rather
+    /// than first asking a lazy static whether it is made (a cache line of
+    /// its own on every call).
+    const fn new(per_shard: usize) -> Table<T> {
         Table {
-            shards: std::array::from_fn(|_| {
-                Shard(RwLock::new(Map::with_capacity_and_hasher(
-                    per_shard,
-                    Default::default(),
-                )))
-            }),
+            shards: [const { Shard(RwLock::new(Map::with_hasher(BuildHasherDefault::new()))) };
+                SHARDS],
+            per_shard,
+            sized: Once::new(),
         }
     }
 
@@ -76,8 +75,26 @@ impl<T> Table<T> {
         &self.shards[(handle as u64 % SHARDS as u64) as usize].0
     }
 
+    /// Gives every shard's map its room at the first insert, all at once:
+    /// maps made together sit together, away from the descriptors
+    /// allocated later. A map read by every look-up next to another
+    /// connection's reference count (written by every call on it) would
+    /// share its cache line.
+    fn size_maps(&self) {
+        self.sized.call_once(|| {
+            for shard in &self.shards {
+                shard
+                    .0
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .reserve(self.per_shard);
+            }
+        });
+    }
+
     /// Stores `value` and returns its new handle, always greater than 0.
     pub fn insert(&self, value: T) -> i64 {
+        self.size_maps();
         let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
         self.shard(handle)
             .write()
@@ -87,6 +104,7 @@ impl<T> Table<T> {
     }
 
     /// The object behind `handle`, if it is open.
+    #[inline]
     pub fn get(&self, handle: i64) -> Option<Arc<T>> {
         if handle <= 0 {
             return None;
@@ -122,9 +140,9 @@ impl<T> Table<T> {
 }
 
 /// Connections and listeners.
-pub static FDS: LazyLock<Table<NetFd>> = LazyLock::new(|| Table::new(16));
+pub static FDS: Table<NetFd> = Table::new(16);
 /// Dialers (`net_dialer_new`).
-pub static DIALERS: LazyLock<Table<Dialer>> = LazyLock::new(|| Table::new(0));
+pub static DIALERS: Table<Dialer> = Table::new(0);
 
 /// Stores a descriptor and returns its new handle.
 pub fn insert(fd: NetFd) -> i64 {
@@ -132,6 +150,7 @@ pub fn insert(fd: NetFd) -> i64 {
 }
 
 /// The descriptor behind `handle`, if it is open.
+#[inline]
 pub fn get(handle: i64) -> Option<Arc<NetFd>> {
     FDS.get(handle)
 }

@@ -20,7 +20,7 @@ use crate::fd::Direction;
 use crate::sys::{errno, now_ns};
 use std::cell::Cell;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::sync::{Mutex, OnceLock};
 
 /// A deadline that never comes.
@@ -66,44 +66,43 @@ enum Waiter {
 
 /// The thread blocked in a system call in one direction of a socket.
 /// Reads and accepts are serialised by the socket's read lock and writes
-/// by its write lock, so there is at most one per direction, and an atomic
-/// slot holds it: the path every blocking read and write takes registers
-/// with two atomic operations and no lock.
+/// by its write lock, so there is at most one per direction, and one atomic
+/// word holds it: the thread's id with the slot's state in its two low
+/// bits. A `pthread_t` is the address of the thread's control block,
+/// aligned far beyond 4 (a thread whose id is not uses the list instead),
+/// so the path every blocking read and write takes registers with one
+/// compare-and-swap and leaves with another, and no lock.
 #[derive(Default)]
-struct BlockedSlot {
-    state: AtomicU8,
-    thread: AtomicUsize,
-}
+struct BlockedSlot(AtomicUsize);
 
-const EMPTY: u8 = 0;
-/// Taken, the thread not yet written: interrupters wait.
-const ENTERING: u8 = 1;
-const OCCUPIED: u8 = 2;
+const EMPTY: usize = 0;
+const OCCUPIED: usize = 1;
 /// An interrupter is signalling the thread, which waits for it to finish
 /// before leaving, so the signal never lands in the caller's own code (a
 /// stray EINTR there) or on a thread that has ended.
-const SIGNALLING: u8 = 3;
+const SIGNALLING: usize = 2;
+const STATE_BITS: usize = 3;
 
 impl BlockedSlot {
-    /// Takes the slot for `me`; false, changing nothing, when it is taken.
+    /// Takes the slot for `me`; false, changing nothing, when it is taken
+    /// or `me` does not fit.
     fn enter(&self, me: libc::pthread_t) -> bool {
-        if self
-            .state
-            .compare_exchange(EMPTY, ENTERING, Ordering::SeqCst, Ordering::Relaxed)
-            .is_err()
-        {
-            return false;
-        }
-        self.thread.store(me as usize, Ordering::Relaxed);
-        self.state.store(OCCUPIED, Ordering::SeqCst);
-        true
+        let me = me as usize;
+        me != 0
+            && me & STATE_BITS == 0
+            && self
+                .0
+                .compare_exchange(EMPTY, me | OCCUPIED, Ordering::SeqCst, Ordering::Relaxed)
+                .is_ok()
     }
 
-    fn leave(&self) {
+    /// Empties the slot `me` holds, once no interrupter is signalling it.
+    fn leave(&self, me: libc::pthread_t) {
+        let held = me as usize | OCCUPIED;
         let mut spins = 0u32;
         while self
-            .state
-            .compare_exchange(OCCUPIED, EMPTY, Ordering::SeqCst, Ordering::Relaxed)
+            .0
+            .compare_exchange(held, EMPTY, Ordering::SeqCst, Ordering::Relaxed)
             .is_err()
         {
             // SIGNALLING lasts one pthread_kill; yield in case the
@@ -118,34 +117,43 @@ impl BlockedSlot {
     }
 
     fn occupied(&self) -> bool {
-        self.state.load(Ordering::SeqCst) != EMPTY
+        self.0.load(Ordering::SeqCst) != EMPTY
     }
 
     /// Signals the thread in the slot, if any; whether one was there.
     fn interrupt(&self, sig: libc::c_int) -> bool {
-        match self
-            .state
-            .compare_exchange(OCCUPIED, SIGNALLING, Ordering::SeqCst, Ordering::SeqCst)
-        {
+        let word = self.0.load(Ordering::SeqCst);
+        if word == EMPTY {
+            return false;
+        }
+        if word & STATE_BITS != OCCUPIED {
+            // Another interrupter is at it: still blocked.
+            return true;
+        }
+        let thread = word & !STATE_BITS;
+        match self.0.compare_exchange(
+            word,
+            thread | SIGNALLING,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
             Ok(_) => {
-                let thread = self.thread.load(Ordering::Relaxed) as libc::pthread_t;
                 // SAFETY: the thread is in the slot and cannot leave it (nor
                 // block_in) while it is SIGNALLING, so it is alive and
                 // inside gonet; the handler does nothing.
-                unsafe { libc::pthread_kill(thread, sig) };
-                self.state.store(OCCUPIED, Ordering::SeqCst);
+                unsafe { libc::pthread_kill(thread as libc::pthread_t, sig) };
+                self.0.store(word, Ordering::SeqCst);
                 true
             }
-            // Another interrupter is at it, or the thread is entering:
-            // still (or about to be) blocked.
-            Err(SIGNALLING | ENTERING) => true,
-            Err(_) => false,
+            Err(now) => now != EMPTY,
         }
     }
 }
 
-/// The threads waiting on one socket.
+/// The threads waiting on one socket. The slots come first: they sit next
+/// to the descriptor's other hot fields (see `NetFd`).
 #[derive(Default)]
+#[repr(C)]
 pub struct WaitList {
     /// Threads blocked in recv or accept4, and in send.
     reader: BlockedSlot,
@@ -245,7 +253,7 @@ impl WaitList {
         // check sees this thread (has_blocked, interrupt_blocked).
         fence(Ordering::SeqCst);
         let result = still_valid().then(call);
-        slot.leave();
+        slot.leave(me);
         result
     }
 
@@ -465,26 +473,27 @@ mod tests {
 
     #[test]
     fn a_taken_slot_keeps_its_thread() {
+        let (first, second) = (0x7000 as libc::pthread_t, 0x9000 as libc::pthread_t);
         let slot = BlockedSlot::default();
         assert!(!slot.occupied());
-        assert!(slot.enter(7));
+        assert!(slot.enter(first));
         assert!(slot.occupied());
         // A second thread cannot take it, nor overwrite whom it holds.
-        assert!(!slot.enter(9));
-        assert_eq!(slot.thread.load(Ordering::Relaxed), 7);
+        assert!(!slot.enter(second));
+        assert_eq!(slot.0.load(Ordering::Relaxed), 0x7000 | OCCUPIED);
         // An interrupter holding it keeps it taken; leaving then empties it.
-        assert_eq!(
-            slot.state
-                .compare_exchange(OCCUPIED, SIGNALLING, Ordering::SeqCst, Ordering::SeqCst),
-            Ok(OCCUPIED)
-        );
+        slot.0.store(0x7000 | SIGNALLING, Ordering::SeqCst);
         assert!(
             slot.interrupt(0),
             "a slot being signalled counts as blocked"
         );
-        slot.state.store(OCCUPIED, Ordering::SeqCst);
-        slot.leave();
+        slot.0.store(0x7000 | OCCUPIED, Ordering::SeqCst);
+        slot.leave(first);
         assert!(!slot.occupied());
         assert!(!slot.interrupt(0), "an empty slot signals nobody");
+        // An id that does not leave the state bits free is never taken in.
+        assert!(!slot.enter(0x7001 as libc::pthread_t));
+        assert!(!slot.enter(0));
+        assert!(!slot.occupied());
     }
 }
