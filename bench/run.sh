@@ -3,9 +3,22 @@
 #
 # Builds the release library, bench/bench.c twice (-DUSE_GONET or not),
 # bench/go (when Go is installed) and bench/relay.c, then runs every case
-# with the implementations alternating (gonet, go, plain, gonet, ...) so
-# that background load hits them alike, and prints the median of each
-# implementation and gonet's ratios to plain and to Go.
+# in rounds: each round runs every implementation once, back to back, in
+# an order that rotates from round to round (gonet go plain, go plain
+# gonet, ...), so that background load and whatever one run leaves behind
+# for the next (TIME_WAIT sockets, a warm cache) hit them alike. It prints
+# the median of each implementation and gonet's ratios to plain and to Go.
+#
+# The bars are read from the paired ratio: the median, over rounds, of
+# gonet's result divided by plain's in the same round. The two runs of a
+# round are seconds apart and see the same load; the ratio of the two
+# medians, printed beside it, mixes runs made under different loads. Many
+# short rounds beat a few long ones: on a shared 2-CPU machine one plain
+# 0.5 s ping-pong run ranged 23,000-34,000 round trips a second from one
+# run to the next, and plain measured against itself (below) came out at
+# 0.94-1.22 over 5 rounds; over 31 rounds of 0.2 s, at 0.98-1.02.
+# AA=1 adds the plain build a second time, as "plain-again", and prints its
+# paired ratio to plain: the noise floor of the run.
 #
 # Workloads (see bench/bench.c): 64-byte ping-pong; one-way 64 KiB
 # streaming (the server acknowledges the byte count at the end: a one-way
@@ -16,10 +29,13 @@
 # memory per connection); and a 1 GiB relay through a proxy process,
 # net_copy against a read/write loop.
 #
-#   bench/run.sh                 default: 1 s per run, 5 runs each (~4 min)
-#   QUICK=1 bench/run.sh         0.4 s per run, 3 runs each (~1.5 min)
+#   bench/run.sh                 default: 0.2 s per run, 31 rounds (~6 min)
+#   QUICK=1 bench/run.sh         0.2 s per run, 11 rounds, 256 MiB relay
+#                                (~2.5 min)
 #   NO_GO=1 bench/run.sh         without the Go column
-#   SECS=2 REPS=7 bench/run.sh   override either
+#   AA=1 bench/run.sh            also plain against itself (noise floor)
+#   SECS=1 REPS=7 bench/run.sh   override either (hold-10k and the relay
+#                                run min(REPS, 5) rounds: each is long)
 #   CASES='pingpong-1 churn-1' bench/run.sh   only some cases
 #
 # Honours CARGO_TARGET_DIR. Every run is bounded by `timeout`; on exit or
@@ -30,12 +46,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 if [[ ${QUICK:-0} == 1 ]]; then
-    SECS=${SECS:-0.4}
-    REPS=${REPS:-3}
+    SECS=${SECS:-0.2}
+    REPS=${REPS:-11}
 else
-    SECS=${SECS:-1.0}
-    REPS=${REPS:-5}
+    SECS=${SECS:-0.2}
+    REPS=${REPS:-31}
 fi
+# hold-10k and the relay take seconds a run whatever SECS is.
+LONG_REPS=$((REPS < 5 ? REPS : 5))
 GCC=${CC:-gcc}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 LIBDIR=$TARGET/release
@@ -47,13 +65,17 @@ OUT=$ROOT/bench/build
 # a notice when no `go` is installed.
 IMPLS=(gonet plain)
 BASELINE=plain
-declare -A BIN=([gonet]=$OUT/bench_gonet [plain]=$OUT/bench_plain [go]=$OUT/bench_go)
+declare -A BIN=([gonet]=$OUT/bench_gonet [plain]=$OUT/bench_plain [go]=$OUT/bench_go
+    [plain-again]=$OUT/bench_plain)
 HAVE_GO=0
 GO_NOTE=
 if [[ ${NO_GO:-0} != 1 ]] && command -v go >/dev/null 2>&1; then
     HAVE_GO=1
     GO_NOTE=", ahead of go"
     IMPLS=(gonet go plain)
+fi
+if [[ ${AA:-0} == 1 ]]; then
+    IMPLS+=(plain-again)
 fi
 
 # Cases: name | metrics (the first one is compared to the bar) | bar
@@ -163,15 +185,22 @@ row() {
     printf '%-16s %-22s %12s %12s %12s %9s %9s %9s  %s\n' "$@" >>"$SUMMARY"
 }
 
-# run_case NAME METRICS PREFIX ARGS IMPL...: REPS alternating rounds.
+# run_case NAME METRICS PREFIX ARGS ROUNDS IMPL...: ROUNDS rounds, each
+# running every IMPL once, the order rotating by one place a round.
 run_case() {
-    local name=$1 metrics=$2 prefix=$3 args=$4 impl rep line m
-    shift 4
+    local name=$1 metrics=$2 prefix=$3 args=$4 rounds=$5 impl rep line m i n
+    shift 5
+    local impls=("$@")
+    n=${#impls[@]}
     echo "== $name: ${prefix:+$prefix }$args"
-    for ((rep = 1; rep <= REPS; rep++)); do
-        for impl in "$@"; do
+    for ((rep = 1; rep <= rounds; rep++)); do
+        for ((i = 0; i < n; i++)); do
+            impl=${impls[$(((rep - 1 + i) % n))]}
             # shellcheck disable=SC2086 # prefix and args are word lists
-            line=$(run_one $prefix ${BIN[$impl]} $args secs="$SECS") || { FAILED=1; continue; }
+            line=$(run_one $prefix ${BIN[$impl]} $args secs="$SECS") || {
+                FAILED=1
+                continue
+            }
             echo "$line"
             for m in $metrics; do
                 value "$m" "$line" >>"$TMP/$name.$impl.$m"
@@ -200,14 +229,17 @@ paired() {
 for spec in "${ALL_CASES[@]}"; do
     IFS='|' read -r name metrics bar prefix args <<<"$spec"
     selected "$name" || continue
-    run_case "$name" "$metrics" "$prefix" "$args" "${IMPLS[@]}"
+    rounds=$REPS
+    [[ $name == hold-* ]] && rounds=$LONG_REPS
+    run_case "$name" "$metrics" "$prefix" "$args" "$rounds" "${IMPLS[@]}"
     first=1
     for m in $metrics; do
         g=$(med "$name" gonet "$m")
         p=$(med "$name" plain "$m")
         o=$([[ $HAVE_GO == 1 ]] && med "$name" go "$m" || echo -)
         vs_plain=$(ratio "$g" "$p")
-        vs_go=$([[ $HAVE_GO == 1 ]] && ratio "$g" "$o" || echo -)
+        paired_plain=$(paired "$name" gonet plain "$m")
+        paired_go=$([[ $HAVE_GO == 1 ]] && paired "$name" gonet go "$m" || echo -)
         verdict=
         if [[ $name == hold-* ]]; then
             case $m in
@@ -223,13 +255,17 @@ for spec in "${ALL_CASES[@]}"; do
                 ;;
             esac
         elif [[ $first == 1 && $bar != - ]]; then
-            if at_least "$vs_plain" "$bar" && { [[ $HAVE_GO == 0 ]] || at_least "$vs_go" 1; }; then
+            if at_least "$paired_plain" "$bar" && { [[ $HAVE_GO == 0 ]] || at_least "$paired_go" 1; }; then
                 verdict="ok (>= $bar x plain${GO_NOTE})"
             else
                 verdict="MISS (>= $bar x plain${GO_NOTE})"
             fi
         fi
-        row "$name" "$m" "$g" "$o" "$p" "$vs_plain" "$(paired "$name" gonet plain "$m")" "$vs_go" "$verdict"
+        row "$name" "$m" "$g" "$o" "$p" "$vs_plain" "$paired_plain" "$paired_go" "$verdict"
+        if [[ ${AA:-0} == 1 && $first == 1 ]]; then
+            a=$(med "$name" plain-again "$m")
+            row "$name" "$m (A/A)" "$a" - "$p" "$(ratio "$a" "$p")" "$(paired "$name" plain-again plain "$m")" - "plain-again against plain: the noise"
+        fi
         first=0
     done
 done
@@ -243,26 +279,27 @@ if selected relay-1g; then
         BIN[relay-go]="$OUT/bench_go relay"
         RELAY_IMPLS+=(relay-go)
     fi
-    run_case relay-1g "mib_per_s proxy_cpu_ms" "" "bytes=$RELAY_BYTES" "${RELAY_IMPLS[@]}"
+    run_case relay-1g "mib_per_s proxy_cpu_ms" "" "bytes=$RELAY_BYTES" "$LONG_REPS" "${RELAY_IMPLS[@]}"
     for m in mib_per_s proxy_cpu_ms; do
         c=$(med relay-1g relay-copy "$m")
         l=$(med relay-1g relay-loop "$m")
         o=$([[ $HAVE_GO == 1 ]] && med relay-1g relay-go "$m" || echo -)
-        r=$(ratio "$c" "$l")
-        vs_go=$([[ $HAVE_GO == 1 ]] && ratio "$c" "$o" || echo -)
+        r=$(paired relay-1g relay-copy relay-loop "$m")
+        vs_go=$([[ $HAVE_GO == 1 ]] && paired relay-1g relay-copy relay-go "$m" || echo -)
         if [[ $m == mib_per_s ]]; then
             at_least "$r" 1.5 && verdict="ok (>= 1.5 x loop)" || verdict="(bar: >= 1.5 x loop, or the CPU bar)"
         else
             at_least 0.5 "$r" && verdict="ok (<= 0.5 x loop)" || verdict="(bar: <= 0.5 x loop, or the throughput bar)"
         fi
-        row relay-1g "$m" "$c" "$o" "$l" "$r" "$(paired relay-1g relay-copy relay-loop "$m")" "$vs_go" "$verdict"
+        row relay-1g "$m" "$c" "$o" "$l" "$(ratio "$c" "$l")" "$r" "$vs_go" "$verdict"
     done
 fi
 
 echo
-echo "== medians of $REPS runs, ${SECS} s each; nproc=$(nproc)"
+echo "== medians of $REPS rounds, ${SECS} s a run ($LONG_REPS rounds for hold-10k and relay-1g); nproc=$(nproc)"
 echo "   higher is better except *_us, *_ms, *_kb, *_conn, *_socket"
-echo "   gonet/plain: ratio of the medians (the verdicts use it); paired: median of the per-round ratios"
+echo "   gonet/plain: ratio of the medians; paired: median of the per-round gonet/plain ratios,"
+echo "   which the verdicts use; gonet/go: paired too"
 echo "   churn-1-ka: plain sets Go's default keep-alive (15 s) as gonet and Go do; no bar, the bar is churn-1's"
 echo "   relay-1g: the gonet column is net_copy, the plain column the read/write loop through gonet"
 printf '%-16s %-22s %12s %12s %12s %9s %9s %9s  %s\n' case metric gonet go plain gonet/plain paired gonet/go verdict
