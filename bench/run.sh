@@ -29,7 +29,8 @@
 # memory per connection); and a 1 GiB relay through a proxy process,
 # net_copy against a read/write loop.
 #
-#   bench/run.sh                 default: 0.2 s per run, 31 rounds (~6 min)
+#   bench/run.sh                 default: 0.2 s per run (streaming 0.6 s),
+#                                31 rounds (4.5 min here; 6 with AA=1)
 #   QUICK=1 bench/run.sh         0.2 s per run, 11 rounds, 256 MiB relay
 #                                (~2.5 min)
 #   NO_GO=1 bench/run.sh         without the Go column
@@ -54,6 +55,13 @@ else
 fi
 # hold-10k and the relay take seconds a run whatever SECS is.
 LONG_REPS=$((REPS < 5 ? REPS : 5))
+# Streaming runs last three times as long: whether one connection's writer
+# and reader share a CPU, the scheduler's choice for the run, moves its
+# throughput by half (twelve 0.2 s plain runs: 1,092-1,590 and 2,155-2,489
+# MiB/s), and a longer run averages over more of those choices (plain
+# against itself, per-round ratios: interquartile range 0.79-1.29 at 0.2 s,
+# 0.90-1.13 at 0.6 s).
+STREAM_SECS=${STREAM_SECS:-$(awk -v s="$SECS" 'BEGIN { print s * 3 }')}
 GCC=${CC:-gcc}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 LIBDIR=$TARGET/release
@@ -98,7 +106,7 @@ RELAY_BYTES=${RELAY_BYTES:-$([[ ${QUICK:-0} == 1 ]] && echo 268435456 || echo 10
 
 echo "nproc=$(nproc)"
 echo "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
-echo "kernel=$(uname -r) load=\"$(cut -d' ' -f1-3 /proc/loadavg)\" secs=$SECS reps=$REPS"
+echo "kernel=$(uname -r) load=\"$(cut -d' ' -f1-3 /proc/loadavg)\" secs=$SECS stream_secs=$STREAM_SECS reps=$REPS"
 
 # --- build -----------------------------------------------------------------
 echo "== build"
@@ -133,7 +141,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # A run's hard limit: its duration plus set-up slack.
-LIMIT=$(awk -v s="$SECS" 'BEGIN { printf "%d", s + 20 }')
+LIMIT=$(awk -v s="$STREAM_SECS" -v t="$SECS" 'BEGIN { printf "%d", (s > t ? s : t) + 20 }')
 
 # run_one CMD...: one run (a word list: prefix, binary, arguments); prints
 # its result line.
@@ -185,11 +193,12 @@ row() {
     printf '%-16s %-22s %12s %12s %12s %9s %9s %9s  %s\n' "$@" >>"$SUMMARY"
 }
 
-# run_case NAME METRICS PREFIX ARGS ROUNDS IMPL...: ROUNDS rounds, each
-# running every IMPL once, the order rotating by one place a round.
+# run_case NAME METRICS PREFIX ARGS ROUNDS SECS IMPL...: ROUNDS rounds of
+# SECS-second runs, each round running every IMPL once, the order rotating
+# by one place a round.
 run_case() {
-    local name=$1 metrics=$2 prefix=$3 args=$4 rounds=$5 impl rep line m i n
-    shift 5
+    local name=$1 metrics=$2 prefix=$3 args=$4 rounds=$5 secs=$6 impl rep line m i n
+    shift 6
     local impls=("$@")
     n=${#impls[@]}
     echo "== $name: ${prefix:+$prefix }$args"
@@ -197,7 +206,7 @@ run_case() {
         for ((i = 0; i < n; i++)); do
             impl=${impls[$(((rep - 1 + i) % n))]}
             # shellcheck disable=SC2086 # prefix and args are word lists
-            line=$(run_one $prefix ${BIN[$impl]} $args secs="$SECS") || {
+            line=$(run_one $prefix ${BIN[$impl]} $args secs="$secs") || {
                 FAILED=1
                 continue
             }
@@ -231,7 +240,9 @@ for spec in "${ALL_CASES[@]}"; do
     selected "$name" || continue
     rounds=$REPS
     [[ $name == hold-* ]] && rounds=$LONG_REPS
-    run_case "$name" "$metrics" "$prefix" "$args" "$rounds" "${IMPLS[@]}"
+    secs=$SECS
+    [[ $name == stream-* ]] && secs=$STREAM_SECS
+    run_case "$name" "$metrics" "$prefix" "$args" "$rounds" "$secs" "${IMPLS[@]}"
     first=1
     for m in $metrics; do
         g=$(med "$name" gonet "$m")
@@ -279,7 +290,7 @@ if selected relay-1g; then
         BIN[relay-go]="$OUT/bench_go relay"
         RELAY_IMPLS+=(relay-go)
     fi
-    run_case relay-1g "mib_per_s proxy_cpu_ms" "" "bytes=$RELAY_BYTES" "$LONG_REPS" "${RELAY_IMPLS[@]}"
+    run_case relay-1g "mib_per_s proxy_cpu_ms" "" "bytes=$RELAY_BYTES" "$LONG_REPS" "$SECS" "${RELAY_IMPLS[@]}"
     for m in mib_per_s proxy_cpu_ms; do
         c=$(med relay-1g relay-copy "$m")
         l=$(med relay-1g relay-loop "$m")
@@ -296,7 +307,7 @@ if selected relay-1g; then
 fi
 
 echo
-echo "== medians of $REPS rounds, ${SECS} s a run ($LONG_REPS rounds for hold-10k and relay-1g); nproc=$(nproc)"
+echo "== medians of $REPS rounds, ${SECS} s a run (streaming ${STREAM_SECS} s; $LONG_REPS rounds for hold-10k and relay-1g); nproc=$(nproc)"
 echo "   higher is better except *_us, *_ms, *_kb, *_conn, *_socket"
 echo "   gonet/plain: ratio of the medians; paired: median of the per-round gonet/plain ratios,"
 echo "   which the verdicts use; gonet/go: paired too"
