@@ -190,7 +190,7 @@ at_least() {
 }
 
 row() {
-    printf '%-16s %-22s %12s %12s %12s %9s %9s %9s  %s\n' "$@" >>"$SUMMARY"
+    printf '%-16s %-22s %12s %12s %12s %9s %9s %11s %9s  %s\n' "$@" >>"$SUMMARY"
 }
 
 # run_case NAME METRICS PREFIX ARGS ROUNDS SECS IMPL...: ROUNDS rounds of
@@ -235,6 +235,28 @@ paired() {
         awk '{ if ($1 == "nan") print "nan"; else printf "%.3f", $1 }'
 }
 
+# paired_range CASE A B METRIC: a 95 % confidence interval for the paired
+# median, from the order statistics of the per-round ratios (for n rounds,
+# the n/2 - 0.98 sqrt(n)-th and n/2 + 1 + 0.98 sqrt(n)-th smallest): how
+# far the median itself could be off. A bar inside it is not told apart
+# from the result by this run.
+paired_range() {
+    local a="$TMP/$1.$2.$4" b="$TMP/$1.$3.$4"
+    if [[ ! -s $a || ! -s $b || $(wc -l <"$a") != $(wc -l <"$b") ]]; then
+        echo -
+        return
+    fi
+    paste "$a" "$b" | awk '$2 + 0 > 0 { printf "%.6f\n", $1 / $2 }' | sort -g | awk '
+        { v[NR] = $1 }
+        END {
+            if (NR == 0) { print "-"; exit }
+            lo = int(NR / 2 - 0.98 * sqrt(NR)); hi = int(NR / 2 + 1 + 0.98 * sqrt(NR) + 0.999)
+            if (lo < 1) lo = 1
+            if (hi > NR) hi = NR
+            printf "%.2f-%.2f", v[lo], v[hi]
+        }'
+}
+
 for spec in "${ALL_CASES[@]}"; do
     IFS='|' read -r name metrics bar prefix args <<<"$spec"
     selected "$name" || continue
@@ -272,10 +294,10 @@ for spec in "${ALL_CASES[@]}"; do
                 verdict="MISS (>= $bar x plain${GO_NOTE})"
             fi
         fi
-        row "$name" "$m" "$g" "$o" "$p" "$vs_plain" "$paired_plain" "$paired_go" "$verdict"
+        row "$name" "$m" "$g" "$o" "$p" "$vs_plain" "$paired_plain" "$(paired_range "$name" gonet plain "$m")" "$paired_go" "$verdict"
         if [[ ${AA:-0} == 1 && $first == 1 ]]; then
             a=$(med "$name" plain-again "$m")
-            row "$name" "$m (A/A)" "$a" - "$p" "$(ratio "$a" "$p")" "$(paired "$name" plain-again plain "$m")" - "plain-again against plain: the noise"
+            row "$name" "$m (A/A)" "$a" - "$p" "$(ratio "$a" "$p")" "$(paired "$name" plain-again plain "$m")" "$(paired_range "$name" plain-again plain "$m")" - "plain-again against plain: the noise"
         fi
         first=0
     done
@@ -302,7 +324,7 @@ if selected relay-1g; then
         else
             at_least 0.5 "$r" && verdict="ok (<= 0.5 x loop)" || verdict="(bar: <= 0.5 x loop, or the throughput bar)"
         fi
-        row relay-1g "$m" "$c" "$o" "$l" "$(ratio "$c" "$l")" "$r" "$vs_go" "$verdict"
+        row relay-1g "$m" "$c" "$o" "$l" "$(ratio "$c" "$l")" "$r" "$(paired_range relay-1g relay-copy relay-loop "$m")" "$vs_go" "$verdict"
     done
 fi
 
@@ -310,9 +332,9 @@ echo
 echo "== medians of $REPS rounds, ${SECS} s a run (streaming ${STREAM_SECS} s; $LONG_REPS rounds for hold-10k and relay-1g); nproc=$(nproc)"
 echo "   higher is better except *_us, *_ms, *_kb, *_conn, *_socket"
 echo "   gonet/plain: ratio of the medians; paired: median of the per-round gonet/plain ratios,"
-echo "   which the verdicts use; gonet/go: paired too"
+echo "   which the verdicts use; 95% CI: where that median could lie; gonet/go: paired too"
 echo "   churn-1-ka: plain sets Go's default keep-alive (15 s) as gonet and Go do; no bar, the bar is churn-1's"
 echo "   relay-1g: the gonet column is net_copy, the plain column the read/write loop through gonet"
-printf '%-16s %-22s %12s %12s %12s %9s %9s %9s  %s\n' case metric gonet go plain gonet/plain paired gonet/go verdict
+printf '%-16s %-22s %12s %12s %12s %9s %9s %11s %9s  %s\n' case metric gonet go plain gonet/plain paired "95% CI" gonet/go verdict
 cat "$SUMMARY"
 exit $FAILED
