@@ -87,13 +87,13 @@ pub fn copy(dst: &NetFd, src: &NetFd, max_bytes: i64, strategy: Strategy) -> Res
     if strategy == Strategy::Auto {
         // Every gonet connection is a stream socket today; datagram
         // connections, when they come, take the loop.
-        if let Some(pipe) = Pipe::new() {
+        if let Some(mut pipe) = Pipe::new() {
             return NonBlocking::both(dst, src)
                 .map_err(|e| rep.syscall("fcntl", os_errno(&e)))
-                .and_then(|_guard| splice_all(dst, src, limit, &pipe, &rep));
+                .and_then(|_guard| relay(dst, src, limit, &mut pipe, &rep));
         }
     }
-    copy_loop(dst, src, limit, &rep)
+    relay(dst, src, limit, &mut Buffer(vec![0; LOOP_BUF]), &rep)
 }
 
 /// Either end closed, or past its deadline (the source's for reading, the
@@ -117,17 +117,61 @@ fn wait_writable(dst: &NetFd, src: &NetFd, rep: &Reporter) -> Result<()> {
         .map_err(|e| rep.restate(e))
 }
 
-/// The read/write loop: for ends that cannot splice, and when no pipe can
-/// be had (out of descriptors).
-fn copy_loop(dst: &NetFd, src: &NetFd, limit: u64, rep: &Reporter) -> Result<u64> {
-    let mut buf = vec![0u8; LOOP_BUF];
+/// Where a copy holds the bytes between taking them from `src` and handing
+/// them to `dst`: a buffer (the read/write loop) or a pipe (splice). Both
+/// fill and drain the same way; only the system calls differ.
+trait Stage {
+    /// The system call that fills the stage, and the one that drains it,
+    /// as failures name them.
+    const FILL: &'static str;
+    const DRAIN: &'static str;
+    /// The most one fill takes.
+    fn capacity(&self) -> usize;
+    /// Takes up to `want` bytes from `src`; 0 at end of stream.
+    fn fill(&mut self, src: RawFd, want: usize) -> std::result::Result<usize, i32>;
+    /// Hands on the bytes `from..to` of what the last fill took.
+    fn drain(&mut self, dst: RawFd, from: usize, to: usize) -> std::result::Result<usize, i32>;
+}
+
+/// The read/write loop's stage: for ends that cannot splice, and when no
+/// pipe can be had (out of descriptors).
+struct Buffer(Vec<u8>);
+
+impl Stage for Buffer {
+    const FILL: &'static str = "read";
+    const DRAIN: &'static str = "write";
+
+    fn capacity(&self) -> usize {
+        self.0.len()
+    }
+
+    // Not a blocking recv: a copy must also wake when `dst` closes, which
+    // only the polling wait can see.
+    fn fill(&mut self, src: RawFd, want: usize) -> std::result::Result<usize, i32> {
+        sys::recv(src, &mut self.0[..want])
+    }
+
+    fn drain(&mut self, dst: RawFd, from: usize, to: usize) -> std::result::Result<usize, i32> {
+        sys::send(dst, &self.0[from..to])
+    }
+}
+
+/// Go's copy loops: fill the stage from `src`, drain it into `dst`, until
+/// end of stream or `limit`. A count is returned only for bytes that
+/// reached `dst`.
+fn relay<S: Stage>(
+    dst: &NetFd,
+    src: &NetFd,
+    limit: u64,
+    stage: &mut S,
+    rep: &Reporter,
+) -> Result<u64> {
     let mut total: u64 = 0;
     while total < limit {
-        let want = usize::try_from(limit - total).map_or(LOOP_BUF, |n| n.min(LOOP_BUF));
+        let cap = stage.capacity();
+        let want = usize::try_from(limit - total).map_or(cap, |n| n.min(cap));
         check_ends(dst, src, rep)?;
-        // Not a blocking recv: a copy must also wake when `dst` closes,
-        // which only the polling wait can see.
-        let n = match sys::recv(src.raw(), &mut buf[..want]) {
+        let taken = match stage.fill(src.raw(), want) {
             Ok(0) => break,
             Ok(n) => n,
             Err(libc::EAGAIN) => {
@@ -135,19 +179,21 @@ fn copy_loop(dst: &NetFd, src: &NetFd, limit: u64, rep: &Reporter) -> Result<u64
                 continue;
             }
             Err(libc::EINTR) => continue,
-            Err(e) => return Err(rep.syscall("read", e)),
+            Err(e) => return Err(rep.syscall(S::FILL, e)),
         };
         let mut done = 0;
-        while done < n {
+        while done < taken {
             check_ends(dst, src, rep)?;
-            match sys::send(dst.raw(), &buf[done..n]) {
-                Ok(sent) => done += sent,
+            match stage.drain(dst.raw(), done, taken) {
+                Ok(n) => {
+                    done += n;
+                    total += n as u64;
+                }
                 Err(libc::EAGAIN) => wait_writable(dst, src, rep)?,
                 Err(libc::EINTR) => {}
-                Err(e) => return Err(rep.syscall("write", e)),
+                Err(e) => return Err(rep.syscall(S::DRAIN, e)),
             }
         }
-        total += n as u64;
     }
     Ok(total)
 }
@@ -222,37 +268,21 @@ fn splice(from: RawFd, to: RawFd, len: usize) -> std::result::Result<usize, i32>
     if n < 0 { Err(errno()) } else { Ok(n as usize) }
 }
 
-/// Go's `splice` loop: fill the pipe from `src`, drain it into `dst`. A
-/// count is returned only for bytes that reached `dst`.
-fn splice_all(dst: &NetFd, src: &NetFd, limit: u64, pipe: &Pipe, rep: &Reporter) -> Result<u64> {
-    let mut total: u64 = 0;
-    while total < limit {
-        let want = usize::try_from(limit - total).map_or(pipe.size, |n| n.min(pipe.size));
-        check_ends(dst, src, rep)?;
-        let mut in_pipe = match splice(src.raw(), pipe.write.as_raw_fd(), want) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(libc::EAGAIN) => {
-                wait_readable(dst, src, rep)?;
-                continue;
-            }
-            Err(libc::EINTR) => continue,
-            Err(e) => return Err(rep.syscall("splice", e)),
-        };
-        while in_pipe > 0 {
-            check_ends(dst, src, rep)?;
-            match splice(pipe.read.as_raw_fd(), dst.raw(), in_pipe) {
-                Ok(n) => {
-                    in_pipe -= n;
-                    total += n as u64;
-                }
-                Err(libc::EAGAIN) => wait_writable(dst, src, rep)?,
-                Err(libc::EINTR) => {}
-                Err(e) => return Err(rep.syscall("splice", e)),
-            }
-        }
+impl Stage for Pipe {
+    const FILL: &'static str = "splice";
+    const DRAIN: &'static str = "splice";
+
+    fn capacity(&self) -> usize {
+        self.size
     }
-    Ok(total)
+
+    fn fill(&mut self, src: RawFd, want: usize) -> std::result::Result<usize, i32> {
+        splice(src, self.write.as_raw_fd(), want)
+    }
+
+    fn drain(&mut self, dst: RawFd, from: usize, to: usize) -> std::result::Result<usize, i32> {
+        splice(self.read.as_raw_fd(), dst, to - from)
+    }
 }
 
 /// Sends `count` bytes (negative: to the end of the file) of the file `fd`
