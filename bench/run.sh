@@ -98,6 +98,7 @@ ALL_CASES=(
     "stream-4|mib_per_s|0.95||stream conns=4 size=65536"
     "churn-1|conns_per_s|0.90||churn conns=1"
     "churn-1-ka|conns_per_s|-||churn conns=1 keepalive=1"
+    "churn-1-cpu0|conns_per_s|0.90|taskset -c 0|churn conns=1"
     "hold-10k|echo_ms up_ms bytes_per_conn server_hwm_kb kernel_slab_per_socket|-||hold conns=10000 size=64"
 )
 # The relay: net_copy against a read/write loop through gonet (and Go's
