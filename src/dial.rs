@@ -291,7 +291,12 @@ impl Plan {
                 }));
             }
             let remaining = (addrs.len() - i) as i64;
-            let Some(attempt) = partial_deadline(now_ns(), self.deadline, remaining) else {
+            // Without a deadline the clock is not read at all.
+            let attempt = match self.deadline {
+                NO_DEADLINE => Some(NO_DEADLINE),
+                deadline => partial_deadline(now_ns(), deadline, remaining),
+            };
+            let Some(attempt) = attempt else {
                 return Err(first_err.unwrap_or_else(|| {
                     NetError::new("dial", net, Cause::Timeout).with_addr(Addr::Inet(*addr))
                 }));
@@ -339,6 +344,33 @@ impl Plan {
         // The local address is asked of the socket when first needed.
         Ok(NetFd::new(sock, self.net, Role::Conn, None, Some(raddr)))
     }
+}
+
+/// Dials a literal `ip:port` on a TCP network, the common case, without
+/// what names need: no lookup, no address list, no state shared with
+/// helper threads (one address has nobody to race). `None` when `address`
+/// is not such a literal (a name, a zone, a service name, a family the
+/// network excludes): the full `dial` then handles it, errors included.
+pub fn dial_literal(network: &str, address: &str, deadline: i64) -> Option<Result<NetFd>> {
+    let net = match network {
+        "tcp" => Network::Tcp,
+        "tcp4" => Network::Tcp4,
+        "tcp6" => Network::Tcp6,
+        _ => return None,
+    };
+    let addr = match address.parse::<SocketAddr>().ok()? {
+        SocketAddr::V4(a) if net != Network::Tcp6 => SocketAddr::V4(a),
+        SocketAddr::V6(a) if net != Network::Tcp4 && a.scope_id() == 0 => SocketAddr::V6(a),
+        _ => return None,
+    };
+    let plan = Plan {
+        net,
+        local: None,
+        keepalive: Some(KEEPALIVE_PERIOD),
+        deadline,
+        racing: false,
+    };
+    Some(plan.dial_serial(&[addr], &DialOp::new(false)))
 }
 
 /// Dials the given addresses in turn with Go's defaults: the dialer's
@@ -559,5 +591,54 @@ mod tests {
         assert_eq!(partial_deadline(0, 3 * s, 3), Some(2 * s));
         // Under 2 s left: all of it.
         assert_eq!(partial_deadline(0, s, 3), Some(s));
+    }
+
+    /// The full dial, as net_dial makes it when the literal path declines.
+    fn full_dial(network: &str, address: &str) -> Result<NetFd> {
+        let opts = DialOptions::with_deadline(NO_DEADLINE);
+        dial(network, address, &opts, &Arc::new(DialOp::new(false)))
+    }
+
+    #[test]
+    fn the_literal_path_takes_only_literals_its_network_admits() {
+        for (network, address) in [
+            ("tcp", "localhost:80"),
+            ("tcp", "127.0.0.1:http"),
+            ("tcp", "127.0.0.1:+80"),
+            ("tcp", "127.0.0.1:65536"),
+            ("tcp", ":80"),
+            ("tcp", "[fe80::1%1]:80"),
+            ("tcp4", "[::1]:80"),
+            ("tcp6", "127.0.0.1:80"),
+            ("udp", "127.0.0.1:80"),
+            ("unix", "127.0.0.1:80"),
+            ("tcp", "127.0.0.1"),
+        ] {
+            assert!(
+                dial_literal(network, address, NO_DEADLINE).is_none(),
+                "{network} {address}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_literal_path_connects_and_fails_as_the_full_dial_does() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = listener.local_addr().expect("local_addr").to_string();
+        for network in ["tcp", "tcp4"] {
+            let fd = dial_literal(network, &address, NO_DEADLINE)
+                .expect("a literal")
+                .expect("dial");
+            assert_eq!(fd.raddr, Some(Addr::Inet(address.parse().expect("addr"))));
+            assert_eq!(fd.net.name(), network);
+        }
+        // A port nothing listens on: the listener's, once it is gone.
+        drop(listener);
+        let literal = dial_literal("tcp", &address, NO_DEADLINE).expect("a literal");
+        let (Err(literal), Err(full)) = (literal, full_dial("tcp", &address)) else {
+            panic!("a closed port accepted a connection");
+        };
+        assert_eq!(literal.to_string(), full.to_string());
+        assert_eq!(literal.code(), full.code());
     }
 }

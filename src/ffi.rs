@@ -234,6 +234,9 @@ unsafe fn dial_with_timeout(
     } else {
         NO_DEADLINE
     };
+    if let Some(dialed) = dial::dial_literal(network, address, deadline) {
+        return dialed.map(handle::insert);
+    }
     let opts = dial::DialOptions::with_deadline(deadline);
     dial::dial(network, address, &opts, &Arc::new(DialOp::new(false))).map(handle::insert)
 }
