@@ -337,16 +337,11 @@ impl NetFd {
     fn accepted(&self, fd: RawFd, peer: &socket2::SockAddr) -> NetFd {
         // SAFETY: accept4 just returned fd, which nothing else owns.
         let sock = unsafe { <Socket as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        // A listener bound to one IP address accepts on exactly that
-        // address: no getsockname needed. Wildcards must ask.
-        let laddr = match self.laddr() {
-            Some(Addr::Inet(a)) if !a.ip().is_unspecified() => self.laddr().cloned(),
-            // Asked of the socket when first needed.
-            _ => None,
-        };
         // Go's TCP defaults (no Nagle, keep-alive at 15 s) came with the
-        // socket: the listener has them, and accept4 copies them.
-        NetFd::new(sock, self.net, Role::Conn, laddr, Some(to_addr(peer)))
+        // socket: the listener has them, and accept4 copies them. The
+        // local address is asked of the socket when first needed, as a
+        // dialed connection's is.
+        NetFd::new(sock, self.net, Role::Conn, None, Some(to_addr(peer)))
     }
 
     /// Puts the socket in non-blocking mode until the matching
