@@ -30,7 +30,7 @@
 # net_copy against a read/write loop.
 #
 #   bench/run.sh                 default: 0.2 s per run (streaming 0.6 s),
-#                                31 rounds (4.5 min here; 6 with AA=1)
+#                                31 rounds (4.8 min here; 6.2 with AA=1)
 #   QUICK=1 bench/run.sh         0.2 s per run, 11 rounds, 256 MiB relay
 #                                (~2.5 min)
 #   NO_GO=1 bench/run.sh         without the Go column
