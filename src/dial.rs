@@ -363,14 +363,7 @@ pub fn dial_literal(network: &str, address: &str, deadline: i64) -> Option<Resul
         SocketAddr::V6(a) if net != Network::Tcp4 && a.scope_id() == 0 => SocketAddr::V6(a),
         _ => return None,
     };
-    let plan = Plan {
-        net,
-        local: None,
-        keepalive: Some(KEEPALIVE_PERIOD),
-        deadline,
-        racing: false,
-    };
-    Some(plan.dial_serial(&[addr], &DialOp::new(false)))
+    Some(dial_serial(net, &[addr], deadline))
 }
 
 /// Dials the given addresses in turn with Go's defaults: the dialer's
