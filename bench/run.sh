@@ -27,7 +27,10 @@
 # do, which shows what that default costs the kernel); 10,000
 # connections held open by one server (time to bring them up, the server's
 # memory per connection); and a 1 GiB relay through a proxy process,
-# net_copy against a read/write loop.
+# net_copy against a read/write loop. Ping-pong and churn run a second
+# time with everything pinned to CPU 0 (the *-cpu0 cases): the ratio is
+# then the CPU each library spends, not also where the scheduler put the
+# threads.
 #
 #   bench/run.sh                 default: 0.2 s per run (streaming 0.6 s),
 #                                31 rounds (4.8 min here; 6.2 with AA=1)
