@@ -60,7 +60,7 @@ impl Network {
     }
 
     /// Whether an address of this IP family may be used on this network.
-    fn admits(self, ip: &IpAddr) -> bool {
+    pub(crate) fn admits(self, ip: &IpAddr) -> bool {
         match self {
             Network::Tcp4 | Network::Udp4 => ip.is_ipv4(),
             Network::Tcp6 | Network::Udp6 => ip.is_ipv6(),

@@ -352,17 +352,15 @@ impl Plan {
 /// is not such a literal (a name, a zone, a service name, a family the
 /// network excludes): the full `dial` then handles it, errors included.
 pub fn dial_literal(network: &str, address: &str, deadline: i64) -> Option<Result<NetFd>> {
-    let net = match network {
-        "tcp" => Network::Tcp,
-        "tcp4" => Network::Tcp4,
-        "tcp6" => Network::Tcp6,
-        _ => return None,
-    };
-    let addr = match address.parse::<SocketAddr>().ok()? {
-        SocketAddr::V4(a) if net != Network::Tcp6 => SocketAddr::V4(a),
-        SocketAddr::V6(a) if net != Network::Tcp4 && a.scope_id() == 0 => SocketAddr::V6(a),
-        _ => return None,
-    };
+    let net = Network::parse(network).ok()?;
+    let addr: SocketAddr = address.parse().ok()?;
+    let zoned = matches!(addr, SocketAddr::V6(a) if a.scope_id() != 0);
+    if !matches!(net, Network::Tcp | Network::Tcp4 | Network::Tcp6)
+        || !net.admits(&addr.ip())
+        || zoned
+    {
+        return None;
+    }
     Some(dial_serial(net, &[addr], deadline))
 }
 
