@@ -1,7 +1,9 @@
 //! Dialing and listening: resolve the address, make the socket with Go's
 //! defaults, and connect or bind.
 
-use crate::addr::{Addr, Network, Purpose, Resolved, lookup_host, resolve, resolve_with};
+use crate::addr::{
+    Addr, Network, Purpose, Resolved, lookup_host, parse_ipv4_port, resolve, resolve_with,
+};
 use crate::dialer::DialOp;
 use crate::error::{Cause, Code, NetError, Result};
 use crate::fd::{NetFd, Role, os_errno, to_addr};
@@ -348,12 +350,17 @@ impl Plan {
 
 /// Dials a literal `ip:port` on a TCP network, the common case, without
 /// what names need: no lookup, no address list, no state shared with
-/// helper threads (one address has nobody to race). `None` when `address`
-/// is not such a literal (a name, a zone, a service name, a family the
-/// network excludes): the full `dial` then handles it, errors included.
-pub fn dial_literal(network: &str, address: &str, deadline: i64) -> Option<Result<NetFd>> {
-    let net = Network::parse(network).ok()?;
-    let addr: SocketAddr = address.parse().ok()?;
+/// helper threads (one address has nobody to race). The arguments are the
+/// C strings' bytes: a plain IPv4 literal needs no UTF-8 check. `None` when
+/// `address` is not such a literal (a name, a zone, a service name, a
+/// family the network excludes, not UTF-8): the full `dial` then handles
+/// it, errors included.
+pub fn dial_literal(network: &[u8], address: &[u8], deadline: i64) -> Option<Result<NetFd>> {
+    let net = Network::from_name(network)?;
+    let addr = match parse_ipv4_port(address) {
+        Some(v4) => SocketAddr::V4(v4),
+        None => std::str::from_utf8(address).ok()?.parse().ok()?,
+    };
     let zoned = matches!(addr, SocketAddr::V6(a) if a.scope_id() != 0);
     if !matches!(net, Network::Tcp | Network::Tcp4 | Network::Tcp6)
         || !net.admits(&addr.ip())
@@ -604,9 +611,11 @@ mod tests {
             ("udp", "127.0.0.1:80"),
             ("unix", "127.0.0.1:80"),
             ("tcp", "127.0.0.1"),
+            ("tcp", "127.0.0.1:80\u{e9}"),
+            ("tcp\u{e9}", "127.0.0.1:80"),
         ] {
             assert!(
-                dial_literal(network, address, NO_DEADLINE).is_none(),
+                dial_literal(network.as_bytes(), address.as_bytes(), NO_DEADLINE).is_none(),
                 "{network} {address}"
             );
         }
@@ -617,7 +626,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let address = listener.local_addr().expect("local_addr").to_string();
         for network in ["tcp", "tcp4"] {
-            let fd = dial_literal(network, &address, NO_DEADLINE)
+            let fd = dial_literal(network.as_bytes(), address.as_bytes(), NO_DEADLINE)
                 .expect("a literal")
                 .expect("dial");
             assert_eq!(fd.raddr, Some(Addr::Inet(address.parse().expect("addr"))));
@@ -625,7 +634,7 @@ mod tests {
         }
         // A port nothing listens on: the listener's, once it is gone.
         drop(listener);
-        let literal = dial_literal("tcp", &address, NO_DEADLINE).expect("a literal");
+        let literal = dial_literal(b"tcp", address.as_bytes(), NO_DEADLINE).expect("a literal");
         let (Err(literal), Err(full)) = (literal, full_dial("tcp", &address)) else {
             panic!("a closed port accepted a connection");
         };

@@ -222,6 +222,23 @@ unsafe fn dial_with_timeout(
     timeout_ms: i64,
 ) -> Result<i64> {
     const OP: &str = "dial";
+    let deadline = if timeout_ms > 0 {
+        deadline_from_timeout(timeout_ms)
+    } else {
+        NO_DEADLINE
+    };
+    if !network.is_null() && !address.is_null() {
+        // SAFETY: non-NULL, and the caller promises NUL termination.
+        let (net_bytes, addr_bytes) = unsafe {
+            (
+                CStr::from_ptr(network).to_bytes(),
+                CStr::from_ptr(address).to_bytes(),
+            )
+        };
+        if let Some(dialed) = dial::dial_literal(net_bytes, addr_bytes, deadline) {
+            return dialed.map(handle::insert);
+        }
+    }
     // SAFETY: the caller promises valid strings or NULL.
     let (network, address) = unsafe {
         (
@@ -229,14 +246,6 @@ unsafe fn dial_with_timeout(
             arg_str(OP, "address", address)?,
         )
     };
-    let deadline = if timeout_ms > 0 {
-        deadline_from_timeout(timeout_ms)
-    } else {
-        NO_DEADLINE
-    };
-    if let Some(dialed) = dial::dial_literal(network, address, deadline) {
-        return dialed.map(handle::insert);
-    }
     let opts = dial::DialOptions::with_deadline(deadline);
     dial::dial(network, address, &opts, &Arc::new(DialOp::new(false))).map(handle::insert)
 }
