@@ -382,13 +382,13 @@ impl NetFd {
         // child forked by another thread holds a copy of the descriptor
         // until it execs, and meanwhile the port could not be listened on
         // again. Shutting a TCP listener down takes it out of listening.
-        if self.role == Role::Listener || self.waiters.has_blocked() {
+        let blocked = self.waiters.wake_all_and_find_blocked();
+        if self.role == Role::Listener || blocked {
             // Wakes threads blocked in recv, send or accept4; a thread that
             // registers after this look sees the closed flag and does not
             // block.
             let _ = self.sock.shutdown(std::net::Shutdown::Both);
         }
-        self.waiters.wake_all();
         if let Some(path) = &self.unlink_on_close {
             let _ = std::fs::remove_file(&**path);
         }

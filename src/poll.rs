@@ -184,14 +184,21 @@ impl WaitList {
         }
     }
 
-    /// Whether a thread is blocked in a system call on the socket.
-    pub fn has_blocked(&self) -> bool {
+    /// `wake_all` for `close`, which also needs to know whether a thread
+    /// is blocked in a system call on the socket (only shutting the socket
+    /// down wakes those): one pass over the list for both.
+    pub fn wake_all_and_find_blocked(&self) -> bool {
         // Orders the caller's store (closed) before these loads, against
         // block_in's registration before its check (see there).
         fence(Ordering::SeqCst);
-        self.reader.occupied()
-            || self.writer.occupied()
-            || self.lock().iter().any(|w| matches!(w, Waiter::Blocked(..)))
+        let mut blocked = self.reader.occupied() || self.writer.occupied();
+        for waiter in self.lock().iter() {
+            match waiter {
+                Waiter::Polling(efd) => signal(*efd),
+                Waiter::Blocked(..) => blocked = true,
+            }
+        }
+        blocked
     }
 
     /// Interrupts the threads blocked in a system call on the socket in
@@ -250,7 +257,8 @@ impl WaitList {
             return result;
         }
         // Registered before checking: a close or deadline change after the
-        // check sees this thread (has_blocked, interrupt_blocked).
+        // check sees this thread (wake_all_and_find_blocked,
+        // interrupt_blocked).
         fence(Ordering::SeqCst);
         let result = still_valid().then(call);
         slot.leave(me);
