@@ -20,7 +20,6 @@ sampling of their rounds (more rounds help); when it is much larger, by
 conditions that last a whole run (more rounds would not). The bootstrap
 assumes the pooled runs measured one library.
 """
-import math
 import random
 import re
 import statistics
@@ -38,6 +37,9 @@ def parse(path):
     cases, case, workload, pending = {}, None, None, {}
     with open(path) as f:
         text = f.read()
+    if "run failed:" in text:
+        # A round with a missing run would pair values across rounds.
+        sys.exit(f"rounds.py: {path} has a failed run; leave it out")
     # Every round runs each implementation once.
     impls = len(set(re.findall(r"^impl=(gonet|go|plain|plain-again) workload=(?:pingpong|stream|churn)",
                                text, re.M)))
