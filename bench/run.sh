@@ -50,10 +50,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-# ROUNDS. Over nine full runs of 31 rounds (bench/rounds.py), one run's
-# paired ratio to plain C moved from run to run by about what drawing its
-# rounds afresh would move it: most of a run's error was the sampling of
-# its rounds. Resampled at 31 rounds, one-connection streaming (gonet at
+# ROUNDS. Over nine full runs of 31 rounds (bench/rounds.py), an
+# unpinned case's paired ratio to plain C moved from run to run by no
+# more than drawing its rounds afresh would move it: most of a run's
+# error was the sampling of its rounds. Resampled at 31 rounds, one-connection streaming (gonet at
 # 0.99 of plain, 1.05 of Go) read below one of its bars in 22 % of runs,
 # unpinned churn (0.93) and ping-pong (0.98) in 4 % each, pinned churn
 # (0.92 on a busier day) in 15 %. 91 rounds cut that sampling error to
