@@ -58,8 +58,8 @@ cd "$ROOT"
 # below one of its bars in 22 % of runs, unpinned churn (0.93) and
 # ping-pong (0.98) in 4 % each, pinned churn (0.92 on a busier day) in
 # 15 %. 91 rounds cut that sampling error to 0.58 of its size. What
-# lasts a whole run stays: in five runs of 91 rounds the spread between
-# runs was still 0.019 for unpinned churn and 0.014 for unpinned
+# lasts a whole run stays: in six runs of 91 rounds the spread between
+# runs was still 0.017 for unpinned churn and 0.014 for unpinned
 # ping-pong, where resampling predicts 0.013 and 0.009.
 if [[ ${QUICK:-0} == 1 ]]; then
     SECS=${SECS:-0.2}
