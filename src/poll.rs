@@ -170,11 +170,9 @@ impl WaitList {
     /// Wakes every polling thread; they re-check the socket's state
     /// (closed, deadlines) before waiting again.
     pub fn wake_all(&self) {
-        for waiter in self.lock().iter() {
-            if let Waiter::Polling(efd) = waiter {
-                signal(*efd);
-            }
-        }
+        // The same pass close makes; the blocked threads it finds are for
+        // the caller to interrupt (see set_deadline), or not.
+        self.wake_all_and_find_blocked();
     }
 
     fn slot(&self, dir: Direction) -> &BlockedSlot {
