@@ -14,7 +14,7 @@ use crate::error::{Cause, NET_EINTERNAL, NetError, Result, describe};
 use crate::fd::{Direction, NetFd, Role};
 use crate::handle;
 use crate::poll::NO_DEADLINE;
-use crate::sys::now_ns;
+use crate::sys::{CancelHeldOff, now_ns};
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::panic::{self, AssertUnwindSafe};
@@ -34,6 +34,7 @@ fn set_last_error(err: &NetError) {
 /// The panic boundary: runs `f`, turns its error into a code and a message,
 /// and a panic into `NET_EINTERNAL`, so that nothing unwinds into C.
 pub(crate) fn call(op: &'static str, f: impl FnOnce() -> Result<i64>) -> i64 {
+    let _cancel = CancelHeldOff::new();
     match panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(value)) => value,
         Ok(Err(err)) => {

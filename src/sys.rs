@@ -149,3 +149,48 @@ pub fn send_datagram(fd: RawFd, buf: &[u8], to: Option<&socket2::SockAddr>) -> R
     };
     if n < 0 { Err(errno()) } else { Ok(n as usize) }
 }
+
+// Not in the libc crate for Linux; the values are glibc's and musl's.
+const PTHREAD_CANCEL_ENABLE: libc::c_int = 0;
+const PTHREAD_CANCEL_DISABLE: libc::c_int = 1;
+
+unsafe extern "C" {
+    fn pthread_setcancelstate(state: libc::c_int, oldstate: *mut libc::c_int) -> libc::c_int;
+}
+
+/// Holds off `pthread_cancel` for the calling thread while it lives.
+///
+/// A cancel acts at the next cancellation point (recv, send, connect,
+/// close, poll, ...) by unwinding the thread, which inside gonet would run
+/// into Rust frames that cannot be unwound that way: the process aborts.
+/// With cancellation held off, a cancel that arrives during a call waits
+/// for it to end and acts at the thread's next cancellation point outside
+/// gonet. A blocked call still ends as in Go: by a close or a deadline.
+pub(crate) struct CancelHeldOff {
+    was_enabled: bool,
+}
+
+impl CancelHeldOff {
+    #[inline]
+    pub(crate) fn new() -> CancelHeldOff {
+        let mut old = PTHREAD_CANCEL_DISABLE;
+        // SAFETY: a valid state and a live int to write the old one to;
+        // no other effect than on the calling thread's cancel state.
+        unsafe { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &mut old) };
+        CancelHeldOff {
+            was_enabled: old == PTHREAD_CANCEL_ENABLE,
+        }
+    }
+}
+
+impl Drop for CancelHeldOff {
+    #[inline]
+    fn drop(&mut self) {
+        if self.was_enabled {
+            let mut old = 0;
+            // SAFETY: as in `new`. A pending cancel does not act here
+            // (deferred cancellation acts only at cancellation points).
+            unsafe { pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &mut old) };
+        }
+    }
+}

@@ -6,26 +6,39 @@ mod common;
 use common::*;
 use std::process::Command;
 
-fn run_program(compiler: &str, extra: &[&str], name: &str) {
+/// Compiles `tests/c/{program}.c` and runs it; it must exit 0 and print
+/// "ok".
+fn run_program(program: &str, compiler: &str, extra: &[&str], name: &str) {
     let dir = scratch(name);
-    let exe = dir.join("api_test");
-    let src = repo_dir().join("tests/c/api_test.c");
+    let exe = dir.join(program);
+    let src = repo_dir().join(format!("tests/c/{program}.c"));
     compile_c(compiler, &[&src], &exe, extra);
-    let out = Command::new(&exe).output().expect("run api_test");
+    let out = Command::new(&exe)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // A death by SIGPIPE would show as no exit code.
-    assert_eq!(out.status.code(), Some(0), "api_test failed: {stderr}");
+    // A death by a signal (SIGPIPE, SIGABRT) would show as no exit code.
+    assert_eq!(out.status.code(), Some(0), "{program} failed: {stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
 }
 
 #[test]
 fn c_program_uses_the_abi() {
-    run_program("cc", &["-std=c11"], "c_api_c");
+    run_program("api_test", "cc", &["-std=c11"], "c_api_c");
 }
 
 #[test]
 fn the_header_compiles_as_cpp() {
-    run_program("c++", &["-x", "c++", "-std=c++17"], "c_api_cpp");
+    run_program("api_test", "c++", &["-x", "c++", "-std=c++17"], "c_api_cpp");
+}
+
+/// A thread cancelled with pthread_cancel while inside a call (blocked in
+/// a read, write or accept, or dialing and closing with a cancel pending)
+/// leaves the process running: the call ends as it would have, and the
+/// cancel acts after it (tests/c/cancel_test.c).
+#[test]
+fn pthread_cancel_waits_for_the_call_to_end() {
+    run_program("cancel_test", "cc", &["-std=c11"], "c_api_cancel");
 }
 
 /// The header in `include/` is committed; it must be what the current
