@@ -276,7 +276,9 @@ int64_t net_set_keepalive(int64_t conn, int64_t period_ms);
  * ends the copy with `NET_ECLOSED`. No other read of `src` or write to
  * `dst` interleaves with the copy. Failures read as Go's
  * `TCPConn.ReadFrom` gives them (`readfrom tcp 127.0.0.1:A->127.0.0.1:B:
- * i/o timeout`); after one, part of the data may have been copied.
+ * i/o timeout`); after one, part of the data may have been copied. Never
+ * raises SIGPIPE: a destination whose peer has gone fails the copy with
+ * `NET_EPIPE` or `NET_ERESET`.
  */
 int64_t net_copy(int64_t dst, int64_t src, int64_t max_bytes);
 
@@ -289,6 +291,8 @@ int64_t net_copy(int64_t dst, int64_t src, int64_t max_bytes);
  * with `NET_ECLOSED`; no other write to `conn` interleaves. A negative
  * `fd` or `offset` is `NET_EINVAL`; a descriptor that is not open fails
  * with `NET_ESYSTEM` (`readfrom tcp ...: sendfile: bad file descriptor`).
+ * Never raises SIGPIPE: a peer that has gone gives `NET_EPIPE` or
+ * `NET_ERESET`.
  */
 int64_t net_sendfile(int64_t conn, int fd, int64_t offset, int64_t count);
 

@@ -17,7 +17,9 @@ use std::ffi::c_int;
 /// ends the copy with `NET_ECLOSED`. No other read of `src` or write to
 /// `dst` interleaves with the copy. Failures read as Go's
 /// `TCPConn.ReadFrom` gives them (`readfrom tcp 127.0.0.1:A->127.0.0.1:B:
-/// i/o timeout`); after one, part of the data may have been copied.
+/// i/o timeout`); after one, part of the data may have been copied. Never
+/// raises SIGPIPE: a destination whose peer has gone fails the copy with
+/// `NET_EPIPE` or `NET_ERESET`.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_copy(dst: i64, src: i64, max_bytes: i64) -> i64 {
     const OP: &str = "readfrom";
@@ -36,6 +38,8 @@ pub extern "C" fn net_copy(dst: i64, src: i64, max_bytes: i64) -> i64 {
 /// with `NET_ECLOSED`; no other write to `conn` interleaves. A negative
 /// `fd` or `offset` is `NET_EINVAL`; a descriptor that is not open fails
 /// with `NET_ESYSTEM` (`readfrom tcp ...: sendfile: bad file descriptor`).
+/// Never raises SIGPIPE: a peer that has gone gives `NET_EPIPE` or
+/// `NET_ERESET`.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_sendfile(conn: i64, fd: c_int, offset: i64, count: i64) -> i64 {
     const OP: &str = "readfrom";

@@ -194,3 +194,69 @@ impl Drop for CancelHeldOff {
         }
     }
 }
+
+/// Keeps SIGPIPE from the calling thread while it lives.
+///
+/// `splice(2)` and `sendfile(2)` into a socket whose peer has gone raise
+/// SIGPIPE as well as failing with EPIPE, and unlike `send` they have no
+/// MSG_NOSIGNAL; its default action would end a C program. So the signal
+/// is blocked in this thread for the call, and one the call raised (the
+/// kernel sends it to the calling thread) is taken back before it is
+/// unblocked. A SIGPIPE already pending when the call began, which only a
+/// program blocking it can have, is left pending.
+pub(crate) struct SigpipeHeldOff {
+    was_blocked: bool,
+    was_pending: bool,
+}
+
+fn sigpipe_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set before sigaddset reads it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        set
+    }
+}
+
+fn sigpipe_pending() -> bool {
+    // SAFETY: sigpending fills the live set it is given.
+    unsafe {
+        let mut pending: libc::sigset_t = std::mem::zeroed();
+        libc::sigpending(&mut pending) == 0 && libc::sigismember(&pending, libc::SIGPIPE) == 1
+    }
+}
+
+impl SigpipeHeldOff {
+    pub(crate) fn new() -> SigpipeHeldOff {
+        let set = sigpipe_set();
+        // SAFETY: live sets; changes only the calling thread's mask.
+        let was_blocked = unsafe {
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old) == 0
+                && libc::sigismember(&old, libc::SIGPIPE) == 1
+        };
+        SigpipeHeldOff {
+            was_blocked,
+            was_pending: sigpipe_pending(),
+        }
+    }
+}
+
+impl Drop for SigpipeHeldOff {
+    fn drop(&mut self) {
+        let set = sigpipe_set();
+        if !self.was_pending && sigpipe_pending() {
+            let now = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: live set and timespec; a zero timeout never blocks.
+            unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &now) };
+        }
+        if !self.was_blocked {
+            // SAFETY: as in `new`.
+            unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+        }
+    }
+}

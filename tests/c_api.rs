@@ -6,20 +6,37 @@ mod common;
 use common::*;
 use std::process::Command;
 
-/// Compiles `tests/c/{program}.c` and runs it; it must exit 0 and print
-/// "ok".
-fn run_program(program: &str, compiler: &str, extra: &[&str], name: &str) {
+/// Compiles `tests/c/{program}.c` and runs it once per environment in
+/// `envs`; each run must exit 0 and print "ok".
+fn run_program_with(
+    program: &str,
+    compiler: &str,
+    extra: &[&str],
+    name: &str,
+    envs: &[&[(&str, &str)]],
+) {
     let dir = scratch(name);
     let exe = dir.join(program);
     let src = repo_dir().join(format!("tests/c/{program}.c"));
     compile_c(compiler, &[&src], &exe, extra);
-    let out = Command::new(&exe)
-        .output()
-        .unwrap_or_else(|e| panic!("run {program}: {e}"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    // A death by a signal (SIGPIPE, SIGABRT) would show as no exit code.
-    assert_eq!(out.status.code(), Some(0), "{program} failed: {stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    for env in envs {
+        let out = Command::new(&exe)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap_or_else(|e| panic!("run {program}: {e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // A death by a signal (SIGPIPE, SIGABRT) would show as no exit code.
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{program} {env:?} failed: {stderr}"
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    }
+}
+
+fn run_program(program: &str, compiler: &str, extra: &[&str], name: &str) {
+    run_program_with(program, compiler, extra, name, &[&[]]);
 }
 
 #[test]
@@ -39,6 +56,15 @@ fn the_header_compiles_as_cpp() {
 #[test]
 fn pthread_cancel_waits_for_the_call_to_end() {
     run_program("cancel_test", "cc", &["-std=c11"], "c_api_cancel");
+}
+
+/// Writing to a peer that has gone, with net_write, net_sendfile and
+/// net_copy (whose splice has no MSG_NOSIGNAL), fails with NET_EPIPE or
+/// NET_ERESET and never raises SIGPIPE, whose default action would end the
+/// program (tests/c/sigpipe_test.c).
+#[test]
+fn writes_to_a_gone_peer_never_raise_sigpipe() {
+    run_program("sigpipe_test", "cc", &["-std=c11"], "c_api_sigpipe");
 }
 
 /// The header in `include/` is committed; it must be what the current
