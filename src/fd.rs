@@ -65,6 +65,9 @@ pub struct NetFd {
     pub raddr: Option<Addr>,
     /// The socket file a Unix listener created, removed on close as Go does.
     unlink_on_close: Option<Box<str>>,
+    /// `sys::fork_generation()` when the descriptor was made: a forked
+    /// child shares the sockets it inherited with its parent.
+    fork_generation: u32,
 }
 
 impl NetFd {
@@ -95,6 +98,7 @@ impl NetFd {
             nonblock_users: Mutex::new(0),
             waiters: WaitList::default(),
             unlink_on_close: None,
+            fork_generation: sys::fork_generation(),
         }
     }
 
@@ -374,15 +378,33 @@ impl NetFd {
         }
     }
 
+    /// Whether this process got the socket by forking from the one that
+    /// made it, and so shares it with that process.
+    fn inherited(&self) -> bool {
+        self.fork_generation != sys::fork_generation()
+    }
+
     /// Marks the descriptor closed and wakes every thread blocked on it.
     /// The socket itself is closed when the last user drops its reference.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        let blocked = self.waiters.wake_all_and_find_blocked();
+        if self.inherited() {
+            // A socket shared with the parent (a server that forks a
+            // child per connection, which closes its copy of the
+            // listener): shutting it down or removing its file would end
+            // it for the parent too. Close this process's copy only, and
+            // wake its blocked threads with the wake signal (without one,
+            // none blocks in a system call: they poll, and are woken).
+            if blocked {
+                self.waiters.interrupt_blocked(Direction::Both);
+            }
+            return;
+        }
         // A listener stops listening now, not when its descriptor goes: a
         // child forked by another thread holds a copy of the descriptor
         // until it execs, and meanwhile the port could not be listened on
         // again. Shutting a TCP listener down takes it out of listening.
-        let blocked = self.waiters.wake_all_and_find_blocked();
         if self.role == Role::Listener || blocked {
             // Wakes threads blocked in recv, send or accept4; a thread that
             // registers after this look sees the closed flag and does not

@@ -195,6 +195,29 @@ impl Drop for CancelHeldOff {
     }
 }
 
+/// How many forks separate this process from the one that loaded gonet:
+/// 0 there, 1 in its children, and so on. A descriptor records the count
+/// it was made under, so a child can tell the sockets it inherited (shared
+/// with its parent) from its own.
+pub(crate) fn fork_generation() -> u32 {
+    static WATCHING: std::sync::Once = std::sync::Once::new();
+    WATCHING.call_once(|| {
+        // SAFETY: registers a handler that only increments an atomic,
+        // which is async-signal-safe as a forked child's handlers must be.
+        // Registered before the first descriptor exists, so no fork that
+        // copies one goes uncounted. Failure (ENOMEM) leaves every socket
+        // counted as the process's own, as before there was a count.
+        unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
+    });
+    FORKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static FORKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+unsafe extern "C" fn count_fork() {
+    FORKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Keeps SIGPIPE from the calling thread while it lives.
 ///
 /// `splice(2)` and `sendfile(2)` into a socket whose peer has gone raise

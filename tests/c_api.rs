@@ -67,6 +67,21 @@ fn writes_to_a_gone_peer_never_raise_sigpipe() {
     run_program("sigpipe_test", "cc", &["-std=c11"], "c_api_sigpipe");
 }
 
+/// A server that forks a child per connection, the child closing its copy
+/// of the listener, keeps listening (TCP and Unix, whose socket file
+/// stays); a child's close still wakes its own thread blocked in accept,
+/// with the wake signal and without (tests/c/fork_test.c).
+#[test]
+fn a_forked_child_closes_only_its_copy() {
+    run_program_with(
+        "fork_test",
+        "cc",
+        &["-std=c11"],
+        "c_api_fork",
+        &[&[], &[("GONET_WAKE_SIGNAL", "0")]],
+    );
+}
+
 /// The header in `include/` is committed; it must be what the current
 /// source generates. build.rs writes the generated text to OUT_DIR and
 /// rewrites `include/gonet.h`, so the committed version is read from git.
