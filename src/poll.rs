@@ -17,8 +17,8 @@
 //! (see `fd.rs`), so its number cannot be reused under it either.
 
 use crate::fd::Direction;
-use crate::sys::{errno, now_ns};
-use std::cell::Cell;
+use crate::sys::{self, errno, now_ns};
+use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::sync::{Mutex, OnceLock};
@@ -51,8 +51,38 @@ impl Drop for ThreadWaker {
     }
 }
 
+/// This thread's waker, with the fork generation it was made in.
+struct ThisThreadsWaker {
+    waker: RefCell<ThreadWaker>,
+    made_in: Cell<u32>,
+}
+
+impl ThisThreadsWaker {
+    fn new() -> ThisThreadsWaker {
+        ThisThreadsWaker {
+            waker: RefCell::new(ThreadWaker::new()),
+            made_in: Cell::new(sys::fork_generation()),
+        }
+    }
+
+    /// The thread's eventfd. A child forked from this thread starts with a
+    /// copy of it, which the parent's thread goes on using: were both to
+    /// poll and drain it, one could take a wake-up meant for the other,
+    /// and a close would then wait for a deadline. So the child makes its
+    /// own the first time it waits.
+    fn current(&self) -> RawFd {
+        let generation = sys::fork_generation();
+        if self.made_in.get() != generation {
+            // Dropping the inherited value closes the child's copy only.
+            *self.waker.borrow_mut() = ThreadWaker::new();
+            self.made_in.set(generation);
+        }
+        self.waker.borrow().0
+    }
+}
+
 thread_local! {
-    static WAKER: ThreadWaker = ThreadWaker::new();
+    static WAKER: ThisThreadsWaker = ThisThreadsWaker::new();
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -361,7 +391,7 @@ pub fn wait(
     list: &WaitList,
     still_valid: impl Fn() -> bool,
 ) -> Result<(), i32> {
-    match WAKER.try_with(|w| w.0) {
+    match WAKER.try_with(ThisThreadsWaker::current) {
         Ok(efd) if efd >= 0 => wait_with(efd, fd, events, deadline, list, still_valid),
         // The thread's waker could not be made (or the thread is ending):
         // fall back to a waker for this wait alone.
@@ -391,7 +421,10 @@ pub fn wait_also(
     lists: [&WaitList; 2],
     still_valid: impl Fn() -> bool,
 ) -> Result<(), i32> {
-    let thread_efd = WAKER.try_with(|w| w.0).ok().filter(|&efd| efd >= 0);
+    let thread_efd = WAKER
+        .try_with(ThisThreadsWaker::current)
+        .ok()
+        .filter(|&efd| efd >= 0);
     // As in `wait`: without the thread's waker, one for this wait alone.
     let own = thread_efd.is_none().then(ThreadWaker::new);
     let efd = match (thread_efd, &own) {
