@@ -12,6 +12,7 @@
 
 use crate::error::{Cause, NetError, Result};
 use crate::fd::{Direction, NetFd, os_errno};
+use crate::process::SigpipeHeldOff;
 use crate::sys::{self, errno};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -88,7 +89,7 @@ pub fn copy(dst: &NetFd, src: &NetFd, max_bytes: i64, strategy: Strategy) -> Res
         // Every gonet connection is a stream socket today; datagram
         // connections, when they come, take the loop.
         if let Some(mut pipe) = Pipe::new() {
-            let _no_sigpipe = sys::SigpipeHeldOff::new();
+            let _no_sigpipe = SigpipeHeldOff::new();
             return NonBlocking::both(dst, src)
                 .map_err(|e| rep.syscall("fcntl", os_errno(&e)))
                 .and_then(|_guard| relay(dst, src, limit, &mut pipe, &rep));
@@ -307,7 +308,7 @@ pub fn sendfile(conn: &NetFd, fd: RawFd, offset: i64, count: i64) -> Result<u64>
     conn.check("write", Direction::Write)
         .map_err(|e| rep.restate(e))?;
     let _nonblocking = NonBlocking::one(conn).map_err(|e| rep.syscall("fcntl", os_errno(&e)))?;
-    let _no_sigpipe = sys::SigpipeHeldOff::new();
+    let _no_sigpipe = SigpipeHeldOff::new();
     let mut off: libc::off_t = offset;
     let mut total: u64 = 0;
     while total < limit {

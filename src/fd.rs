@@ -10,6 +10,7 @@
 use crate::addr::{Addr, Network};
 use crate::error::{Cause, NetError, OpError, Result};
 use crate::poll::{self, NO_DEADLINE, WaitList};
+use crate::process;
 use crate::sys::{self, now_ns};
 use socket2::Socket;
 use std::os::fd::{AsRawFd, RawFd};
@@ -65,7 +66,7 @@ pub struct NetFd {
     pub raddr: Option<Addr>,
     /// The socket file a Unix listener created, removed on close as Go does.
     unlink_on_close: Option<Box<str>>,
-    /// `sys::fork_generation()` when the descriptor was made: a forked
+    /// `process::fork_generation()` when the descriptor was made: a forked
     /// child shares the sockets it inherited with its parent.
     fork_generation: u32,
 }
@@ -98,7 +99,7 @@ impl NetFd {
             nonblock_users: Mutex::new(0),
             waiters: WaitList::default(),
             unlink_on_close: None,
-            fork_generation: sys::fork_generation(),
+            fork_generation: process::fork_generation(),
         }
     }
 
@@ -381,7 +382,7 @@ impl NetFd {
     /// Whether this process got the socket by forking from the one that
     /// made it, and so shares it with that process.
     fn inherited(&self) -> bool {
-        self.fork_generation != sys::fork_generation()
+        self.fork_generation != process::fork_generation()
     }
 
     /// Marks the descriptor closed and wakes every thread blocked on it.

@@ -8,6 +8,8 @@
 //! - `handle`: the table from C's integer handles to descriptors;
 //! - `dial`, `dialer`, `fd`, `poll`, `sys`: dialing (Happy Eyeballs,
 //!   cancellation), sockets, blocking with wake-ups, deadlines;
+//! - `process`: pthread_cancel held off during calls, sockets inherited
+//!   through fork, SIGPIPE from splice and sendfile;
 //! - `dgram`, `packet`: datagram sockets and their reads and writes;
 //! - `copy`: relaying with `splice` and sending files with `sendfile`;
 //! - `addr`: Go's address syntax and name resolution;
@@ -27,6 +29,7 @@ pub mod ffi_packet;
 pub mod handle;
 mod packet;
 mod poll;
+mod process;
 mod sys;
 
 pub use error::{

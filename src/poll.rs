@@ -17,7 +17,8 @@
 //! (see `fd.rs`), so its number cannot be reused under it either.
 
 use crate::fd::Direction;
-use crate::sys::{self, errno, now_ns};
+use crate::process;
+use crate::sys::{errno, now_ns};
 use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
@@ -61,7 +62,7 @@ impl ThisThreadsWaker {
     fn new() -> ThisThreadsWaker {
         ThisThreadsWaker {
             waker: RefCell::new(ThreadWaker::new()),
-            made_in: Cell::new(sys::fork_generation()),
+            made_in: Cell::new(process::fork_generation()),
         }
     }
 
@@ -71,7 +72,7 @@ impl ThisThreadsWaker {
     /// and a close would then wait for a deadline. So the child makes its
     /// own the first time it waits.
     fn current(&self) -> RawFd {
-        let generation = sys::fork_generation();
+        let generation = process::fork_generation();
         if self.made_in.get() != generation {
             // Dropping the inherited value closes the child's copy only.
             *self.waker.borrow_mut() = ThreadWaker::new();
