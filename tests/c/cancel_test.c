@@ -23,18 +23,6 @@
 
 #include "check.h"
 
-/* A connected pair over loopback. */
-static void tcp_pair(int64_t *listener, int64_t *client, int64_t *server) {
-    char addr[128];
-    *listener = net_listen("tcp", "127.0.0.1:0");
-    CHECK(*listener > 0);
-    CHECK(net_local_addr(*listener, addr, sizeof addr) > 0);
-    *client = net_dial("tcp", addr);
-    CHECK(*client > 0);
-    *server = net_accept(*listener);
-    CHECK(*server > 0);
-}
-
 enum op { OP_READ, OP_WRITE, OP_ACCEPT };
 
 /* One blocked call: what it ran on, what it returned (written by the

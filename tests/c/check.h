@@ -2,6 +2,7 @@
  * CHECK for the C test programs: counts a failed condition and reports it
  * with the calling thread's last gonet error, without stopping, so that one
  * run shows every failure. main returns non-zero when `failures` is not 0.
+ * Also tcp_pair, the connected pair most of them start from.
  */
 #ifndef GONET_TEST_CHECK_H
 #define GONET_TEST_CHECK_H
@@ -19,5 +20,18 @@ static int failures = 0;
             failures++;                                                     \
         }                                                                   \
     } while (0)
+
+/* A connected pair over loopback: a listener, the client end dialed to
+ * it, and the server end it accepted. */
+static inline void tcp_pair(int64_t *listener, int64_t *client, int64_t *server) {
+    char addr[128];
+    *listener = net_listen("tcp", "127.0.0.1:0");
+    CHECK(*listener > 0);
+    CHECK(net_local_addr(*listener, addr, sizeof addr) > 0);
+    *client = net_dial("tcp", addr);
+    CHECK(*client > 0);
+    *server = net_accept(*listener);
+    CHECK(*server > 0);
+}
 
 #endif

@@ -17,18 +17,6 @@
 
 #include "check.h"
 
-/* A connected pair over loopback. */
-static void tcp_pair(int64_t *listener, int64_t *client, int64_t *server) {
-    char addr[128];
-    *listener = net_listen("tcp", "127.0.0.1:0");
-    CHECK(*listener > 0);
-    CHECK(net_local_addr(*listener, addr, sizeof addr) > 0);
-    *client = net_dial("tcp", addr);
-    CHECK(*client > 0);
-    *server = net_accept(*listener);
-    CHECK(*server > 0);
-}
-
 /* One thread's call and what it returned; written by the thread, read by
  * main after pthread_join. */
 struct job {

@@ -23,31 +23,19 @@
 
 static char chunk[1 << 16];
 
-/* A connection whose peer has closed: *l and *s to close afterwards. */
+/* A connection whose peer has closed: *l and the result to close. */
 static int64_t gone_peer(int64_t *l) {
-    char addr[128];
-    *l = net_listen("tcp", "127.0.0.1:0");
-    CHECK(*l > 0);
-    CHECK(net_local_addr(*l, addr, sizeof addr) > 0);
-    int64_t c = net_dial("tcp", addr);
-    CHECK(c > 0);
-    int64_t s = net_accept(*l);
-    CHECK(s > 0);
+    int64_t c, s;
+    tcp_pair(l, &c, &s);
     CHECK(net_close(c) == 0);
     usleep(20 * 1000);
     return s;
 }
 
-/* A connection with `len` bytes waiting to be read, then end of stream. */
+/* A connection with a chunk waiting to be read, then end of stream. */
 static int64_t filled_source(int64_t *l) {
-    char addr[128];
-    *l = net_listen("tcp", "127.0.0.1:0");
-    CHECK(*l > 0);
-    CHECK(net_local_addr(*l, addr, sizeof addr) > 0);
-    int64_t c = net_dial("tcp", addr);
-    CHECK(c > 0);
-    int64_t s = net_accept(*l);
-    CHECK(s > 0);
+    int64_t c, s;
+    tcp_pair(l, &c, &s);
     CHECK(net_write(c, chunk, sizeof chunk) == (int64_t)sizeof chunk);
     CHECK(net_close(c) == 0);
     return s;
