@@ -1,7 +1,7 @@
 /*
  * CHECK for the C test programs: counts a failed condition and reports it
  * with the calling thread's last gonet error, without stopping, so that one
- * run shows every failure. main returns non-zero when `failures` is not 0.
+ * run shows every failure. main ends with `return checks_passed();`.
  * Also tcp_pair, the connected pair most of them start from.
  */
 #ifndef GONET_TEST_CHECK_H
@@ -20,6 +20,17 @@ static int failures = 0;
             failures++;                                                     \
         }                                                                   \
     } while (0)
+
+/* main's result: prints "ok" and gives 0 when every check passed, else
+ * reports the count on stderr and gives 1. */
+static inline int checks_passed(void) {
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("ok\n");
+    return 0;
+}
 
 /* A connected pair over loopback: a listener, the client end dialed to
  * it, and the server end it accepted. */

@@ -196,10 +196,5 @@ int main(int argc, char **argv) {
     blocked_readers(rounds, 1);
     concurrent_writers();
     close_racing_writers(rounds / 5 + 1);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("ok\n");
-    return 0;
+    return checks_passed();
 }
