@@ -186,6 +186,32 @@ impl Cause {
     }
 }
 
+/// The errno of an I/O error from the standard library or socket2 (EIO
+/// when it carries none).
+pub fn os_errno(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// Go's `wrapSyscallError`: names the system call a failure came from, so
+/// that every failed call reads as Go's `os.SyscallError` does
+/// (`connect: connection refused`). For results that carry an
+/// `std::io::Error` and for gonet's own wrappers, which return the errno.
+pub trait SyscallResult<T> {
+    fn syscall(self, name: &'static str) -> std::result::Result<T, Cause>;
+}
+
+impl<T> SyscallResult<T> for std::io::Result<T> {
+    fn syscall(self, name: &'static str) -> std::result::Result<T, Cause> {
+        self.map_err(|e| Cause::syscall(name, os_errno(&e)))
+    }
+}
+
+impl<T> SyscallResult<T> for std::result::Result<T, i32> {
+    fn syscall(self, name: &'static str) -> std::result::Result<T, Cause> {
+        self.map_err(|errno| Cause::syscall(name, errno))
+    }
+}
+
 /// Go's `OpError`: the operation, the network, the addresses involved, and
 /// the cause.
 #[derive(Debug, Clone)]

@@ -7,8 +7,7 @@
 //! table of descriptors only. Each table is sharded so that threads working
 //! on different connections rarely touch the same lock.
 
-use crate::dialer::Dialer;
-use crate::fd::NetFd;
+use crate::net::{Dialer, NetFd};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -132,10 +131,6 @@ impl<T> Table<T> {
             .iter()
             .map(|s| s.0.read().unwrap_or_else(|e| e.into_inner()).len())
             .sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

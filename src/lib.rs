@@ -1,43 +1,36 @@
 //! gonet: Go's `net` package semantics for C, C++ and Python, over a C ABI.
 //!
-//! Layers, from the C boundary down:
-//! - `ffi`, `ffi_dial`, `ffi_copy`: the exported `net_*` functions, the
-//!   panic boundary and the per-thread last error;
-//! - `ffi_packet`: the exported functions for datagrams (`net_listen_packet`,
-//!   `net_read_from`, `net_write_to`);
-//! - `handle`: the table from C's integer handles to descriptors;
-//! - `dial`, `dialer`, `fd`, `poll`, `sys`: dialing (Happy Eyeballs,
-//!   cancellation), sockets, blocking with wake-ups, deadlines;
-//! - `process`: pthread_cancel held off during calls, sockets inherited
-//!   through fork, SIGPIPE from splice and sendfile;
-//! - `dgram`, `packet`: datagram sockets and their reads and writes;
-//! - `copy`: relaying with `splice` and sending files with `sendfile`;
-//! - `addr`: Go's address syntax and name resolution;
-//! - `error`: the codes and Go-worded messages.
+//! Layers, from the C boundary down; each uses only those below it:
+//! - `capi/`: the exported `net_*` functions and nothing else: argument
+//!   checks, the panic boundary, the per-thread last error;
+//! - `handle.rs`: the tables from C's integer handles to descriptors and
+//!   dialers;
+//! - `net/`: Go's `net`: addresses and resolution, sockets and their
+//!   options, dialing (Happy Eyeballs, cancellation), listening, the
+//!   descriptor with Go's semantics, datagrams, copies;
+//! - `poll/`: Go's `internal/poll`: blocking that close and deadlines can
+//!   interrupt, the hot system calls, the guards on the process (cancel,
+//!   fork, SIGPIPE);
+//! - `error.rs`: the codes and Go-worded messages, used by every layer.
+//!
+//! `testing` is the one door into the internals, for the integration
+//! tests; it is not part of the C ABI.
 
-pub mod addr;
-pub mod copy;
-pub mod dgram;
-pub mod dial;
-pub mod dialer;
-pub mod error;
-pub mod fd;
-pub mod ffi;
-pub mod ffi_copy;
-pub mod ffi_dial;
-pub mod ffi_packet;
-pub mod handle;
-mod packet;
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+// `error` first, apart: cbindgen writes the constants in the order it
+// meets them, and the header lists the codes before anything else.
+mod error;
+
+mod capi;
+mod handle;
+mod net;
 mod poll;
-mod process;
-mod sys;
+#[doc(hidden)]
+pub mod testing;
 
+pub use capi::*;
 pub use error::{
     NET_EADDR, NET_EADDRINUSE, NET_ECANCELED, NET_ECLOSED, NET_EINTERNAL, NET_EINVAL, NET_EMSGSIZE,
     NET_ENOHOST, NET_EPIPE, NET_EREFUSED, NET_ERESET, NET_ESYSTEM, NET_ETIMEOUT, NET_EUNREACH,
-    NetError,
 };
-pub use ffi::*;
-pub use ffi_copy::*;
-pub use ffi_dial::*;
-pub use ffi_packet::*;

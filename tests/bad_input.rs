@@ -31,7 +31,7 @@ fn bad_input_gets_a_clear_code_and_leaks_nothing() {
     for h in [c, s, l] {
         net_close(h);
     }
-    let handles_before = gonet::handle::open_count();
+    let handles_before = gonet::testing::open_handles();
     let fds_before = open_fds();
     let tcp = cstr("tcp");
     let addr = cstr("127.0.0.1:1");
@@ -180,7 +180,7 @@ fn bad_input_gets_a_clear_code_and_leaks_nothing() {
     assert_eq!(version.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 
     assert_eq!(
-        gonet::handle::open_count(),
+        gonet::testing::open_handles(),
         handles_before,
         "handles leaked"
     );
@@ -189,17 +189,14 @@ fn bad_input_gets_a_clear_code_and_leaks_nothing() {
 
 /// Every exported function that returns a code runs inside the panic
 /// boundary (`call`), so a panic can never unwind into C. The boundary
-/// itself is tested in `src/ffi.rs`.
+/// itself is tested in `src/capi/boundary.rs`.
 #[test]
 fn every_exported_function_is_behind_the_panic_boundary() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut checked = Vec::new();
-    for entry in std::fs::read_dir(repo_dir().join("src")).unwrap() {
+    for entry in std::fs::read_dir(repo_dir().join("src/capi")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.starts_with("ffi") {
-            continue;
-        }
         let source = std::fs::read_to_string(&path).unwrap();
         for (i, _) in source.match_indices("extern \"C\" fn ") {
             let rest = &source[i..];

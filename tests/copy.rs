@@ -3,7 +3,6 @@
 
 mod common;
 use common::*;
-use gonet::copy::{self, Strategy};
 use gonet::*;
 use std::io::Write as _;
 use std::os::fd::AsRawFd;
@@ -92,10 +91,7 @@ fn net_copy_ffi(dst: i64, src: i64, max: i64) -> i64 {
 /// The read/write loop, through the crate's API: `(count or code,
 /// message)`.
 fn copy_loop_with_error(dst: i64, src: i64, max: i64) -> (i64, String) {
-    let (Some(d), Some(s)) = (handle::get(dst), handle::get(src)) else {
-        return (NET_ECLOSED, "use of closed network connection".to_owned());
-    };
-    match copy::copy(&d, &s, max, Strategy::Loop) {
+    match gonet::testing::copy_with_loop(dst, src, max) {
         Ok(n) => (n as i64, String::new()),
         Err(e) => (e.code(), e.to_string()),
     }

@@ -90,7 +90,7 @@ fn a_hundred_thousand_connections_leave_nothing_behind() {
         net_close(h);
     }
     let fds_before = open_fds();
-    let handles_before = gonet::handle::open_count();
+    let handles_before = gonet::testing::open_handles();
     let rss_start = rss_kb();
     let started = Instant::now();
     let done = Arc::new(AtomicU64::new(0));
@@ -104,7 +104,7 @@ fn a_hundred_thousand_connections_leave_nothing_behind() {
 
     let cycles = done.load(Ordering::Relaxed);
     let fds_after = open_fds();
-    let handles_after = gonet::handle::open_count();
+    let handles_after = gonet::testing::open_handles();
     println!(
         "{cycles} cycles on {THREADS} threads in {took:?} ({:.0} per second; warm-up {WARM_UP} in {warm_took:?})",
         cycles as f64 / took.as_secs_f64()

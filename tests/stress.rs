@@ -645,7 +645,7 @@ fn a_million_random_calls_from_eight_threads() {
     for h in [c, s, l] {
         net_close(h);
     }
-    let handles_before = gonet::handle::open_count();
+    let handles_before = gonet::testing::open_handles();
     let fds_before = open_fds();
 
     let unix_dir = scratch("stress_unix");
@@ -757,7 +757,7 @@ fn a_million_random_calls_from_eight_threads() {
         }
     }
     assert_eq!(
-        gonet::handle::open_count(),
+        gonet::testing::open_handles(),
         handles_before,
         "seed {seed}: handles left open"
     );

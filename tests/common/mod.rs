@@ -235,7 +235,7 @@ pub fn full_accept_queue() -> FullListener {
 }
 
 /// Runs every other test of this binary again with `GONET_WAKE_SIGNAL=0`,
-/// where reads poll instead of blocking in `recv` (see src/poll.rs), and
+/// where reads poll instead of blocking in `recv` (see src/poll/wait.rs), and
 /// fails unless they pass. `me` is the calling test, skipped in the rerun.
 pub fn rerun_with_polling_reads(me: &str) {
     if std::env::var_os("GONET_WAKE_SIGNAL").is_some() {

@@ -2,9 +2,8 @@
 //! connections, spliced in the kernel) and `net_sendfile` (Go's
 //! `TCPConn.ReadFrom` of an `*os.File`).
 
-use crate::copy::{self, Strategy};
-use crate::fd::Role;
-use crate::ffi::{call, lookup_role};
+use super::boundary::{call, lookup_role};
+use crate::net::{self, Role, Strategy};
 use std::ffi::c_int;
 
 /// Copies bytes from connection `src` to connection `dst` until end of
@@ -26,7 +25,7 @@ pub extern "C" fn net_copy(dst: i64, src: i64, max_bytes: i64) -> i64 {
     call(OP, || {
         let dst = lookup_role(OP, dst, Role::Conn)?;
         let src = lookup_role(OP, src, Role::Conn)?;
-        copy::copy(&dst, &src, max_bytes, Strategy::Auto).map(saturate)
+        net::copy(&dst, &src, max_bytes, Strategy::Auto).map(saturate)
     })
 }
 
@@ -45,7 +44,7 @@ pub extern "C" fn net_sendfile(conn: i64, fd: c_int, offset: i64, count: i64) ->
     const OP: &str = "readfrom";
     call(OP, || {
         let conn = lookup_role(OP, conn, Role::Conn)?;
-        copy::sendfile(&conn, fd, offset, count).map(saturate)
+        net::sendfile(&conn, fd, offset, count).map(saturate)
     })
 }
 

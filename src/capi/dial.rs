@@ -1,11 +1,10 @@
 //! The C ABI of Go's `net.Dialer` and of the lookup and address helpers
 //! (`LookupHost`, `LookupPort`, `SplitHostPort`, `JoinHostPort`).
 
-use crate::addr::{self, Network};
-use crate::dialer::Dialer;
+use super::boundary::{arg_str, call, check_len, write_text};
 use crate::error::{Cause, NetError, Result};
-use crate::ffi::{arg_str, call, check_len, write_text};
 use crate::handle::{self, DIALERS};
+use crate::net::{self, Dialer, Network};
 use std::ffi::c_char;
 use std::sync::Arc;
 
@@ -140,7 +139,7 @@ pub unsafe extern "C" fn net_lookup_host(host: *const c_char, buf: *mut c_char, 
         let host = unsafe { arg_str(OP, "host", host) }?;
         let ips = match host.parse::<std::net::IpAddr>() {
             Ok(ip) => vec![ip],
-            Err(_) => addr::lookup_host(host).map_err(|c| NetError::new(OP, "", c))?,
+            Err(_) => net::lookup_host(host).map_err(|c| NetError::new(OP, "", c))?,
         };
         let text: Vec<String> = ips.iter().map(ToString::to_string).collect();
         write_text(OP, &text.join("\n"), buf, len)
@@ -164,7 +163,7 @@ pub unsafe extern "C" fn net_lookup_port(network: *const c_char, service: *const
             )
         };
         let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
-        addr::lookup_port(net, service)
+        net::lookup_port(net, service)
             .map(i64::from)
             .map_err(|c| NetError::new(OP, "", c))
     })
@@ -191,7 +190,7 @@ pub unsafe extern "C" fn net_split_host_port(
     call(OP, || {
         // SAFETY: the caller promises a valid string or NULL.
         let hostport = unsafe { arg_str(OP, "hostport", hostport) }?;
-        let (h, p) = addr::split_host_port(hostport).map_err(|c| NetError::new(OP, "", c))?;
+        let (h, p) = net::split_host_port(hostport).map_err(|c| NetError::new(OP, "", c))?;
         for (part, buf, len, what) in [(h, host, host_len, "host"), (p, port, port_len, "port")] {
             if buf.is_null() || len <= part.len() {
                 return Err(NetError::invalid(
@@ -223,6 +222,6 @@ pub unsafe extern "C" fn net_join_host_port(
     call(OP, || {
         // SAFETY: the caller promises valid strings or NULL.
         let (host, port) = unsafe { (arg_str(OP, "host", host)?, arg_str(OP, "port", port)?) };
-        write_text(OP, &addr::join_host_port(host, port), buf, len)
+        write_text(OP, &net::join_host_port(host, port), buf, len)
     })
 }

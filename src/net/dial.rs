@@ -1,63 +1,27 @@
-//! Dialing and listening: resolve the address, make the socket with Go's
-//! defaults, and connect or bind.
+//! Dialing (Go's `Dialer.DialContext` and `dialSingle`): resolve the
+//! address within the deadline, then race the two address families (Happy
+//! Eyeballs) or try every address in turn; datagram networks go to
+//! `dgram.rs`.
 
-use crate::addr::{
-    Addr, Network, Purpose, Resolved, lookup_host, parse_ipv4_port, resolve, resolve_with,
+use super::addr::{Addr, Network, parse_ipv4_port};
+use super::dgram;
+use super::dialop::DialOp;
+use super::fd::{NetFd, Role};
+use super::lookup::{Purpose, Resolved, local_and_targets, lookup_host, resolve_with};
+use super::sock::{
+    KEEPALIVE_PERIOD, into_blocking, set_keepalive, stream_socket, stream_type, unix_sockaddr,
 };
-use crate::dialer::DialOp;
-use crate::error::{Cause, Code, NetError, Result};
-use crate::fd::{NetFd, Role, os_errno, to_addr};
-use crate::poll::{self, NO_DEADLINE};
-use crate::sys::now_ns;
-use socket2::{Domain, SockAddr, Socket, TcpKeepalive, Type};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use crate::error::{Cause, Code, NetError, Result, SyscallResult, os_errno};
+use crate::poll::{self, NO_DEADLINE, now_ns};
+use socket2::{Domain, SockAddr, Socket};
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Go's default keep-alive idle time and probe interval.
-pub const KEEPALIVE_PERIOD: Duration = Duration::from_secs(15);
-
 /// Go gives each address of a serial dial at least this much time, unless
 /// less remains.
 const SANE_MINIMUM_NS: i64 = 2_000_000_000;
-
-/// Go's defaults for a TCP connection: no Nagle delay, keep-alive on.
-/// Failures are ignored as Go ignores them: the connection still works.
-pub fn apply_tcp_defaults(sock: &Socket) {
-    let _ = sock.set_tcp_nodelay(true);
-    let _ = set_keepalive(sock, Some(KEEPALIVE_PERIOD));
-}
-
-/// Turns keep-alive on with `period` as idle time and interval, or off.
-pub fn set_keepalive(sock: &Socket, period: Option<Duration>) -> std::io::Result<()> {
-    match period {
-        Some(period) => {
-            sock.set_tcp_keepalive(&TcpKeepalive::new().with_time(period).with_interval(period))
-        }
-        None => sock.set_keepalive(false),
-    }
-}
-
-fn new_socket(domain: Domain) -> std::io::Result<Socket> {
-    // socket2 sets close-on-exec on every socket it makes.
-    Socket::new(domain, stream_type(false), None)
-}
-
-/// A listening socket is blocking: an accept without a deadline blocks in
-/// `accept4` itself, as reads do in `recv` (see `NetFd::accept`).
-fn listener_socket(domain: Domain) -> std::io::Result<Socket> {
-    Socket::new(domain, stream_type(true), None)
-}
-
-/// A stream socket, non-blocking unless its connect may block.
-fn stream_type(blocking: bool) -> Type {
-    if blocking {
-        Type::STREAM
-    } else {
-        Type::STREAM.nonblocking()
-    }
-}
 
 /// Go's default delay before racing the other address family.
 pub const DEFAULT_FALLBACK_DELAY: Duration = Duration::from_millis(300);
@@ -99,7 +63,7 @@ pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) 
     }
     let lookup = |host: &str| lookup_bounded(host, opts.deadline, op);
     if net.is_packet() {
-        return crate::dgram::dial(net, address, opts.local_addr.as_deref(), &lookup);
+        return dgram::dial(net, address, opts.local_addr.as_deref(), &lookup);
     }
     let resolved = resolve_with(net, address, Purpose::Dial, &lookup).map_err(fail)?;
     let addrs = match resolved {
@@ -135,35 +99,6 @@ fn one_family(addrs: &[SocketAddr]) -> bool {
 fn partition(addrs: &[SocketAddr]) -> (Vec<SocketAddr>, Vec<SocketAddr>) {
     let first_is_v4 = addrs.first().is_some_and(SocketAddr::is_ipv4);
     addrs.iter().partition(|a| a.is_ipv4() == first_is_v4)
-}
-
-/// A dialer's local address, and the targets it can reach: a local address
-/// decides the family, as in Go. An empty or unspecified host with port 0
-/// constrains nothing; with another port it takes IPv4's unspecified
-/// address.
-pub(crate) fn local_and_targets(
-    net: Network,
-    local: Option<&str>,
-    targets: Vec<SocketAddr>,
-    address: &str,
-) -> std::result::Result<(Option<SocketAddr>, Vec<SocketAddr>), Cause> {
-    let local = match local {
-        None => None,
-        Some(text) => match resolve(net, text, Purpose::Listen)? {
-            Resolved::Inet(addrs) => addrs.first().copied(),
-            Resolved::Wildcard(0) => None,
-            Resolved::Wildcard(port) => Some(SocketAddr::new([0, 0, 0, 0].into(), port)),
-            Resolved::Unix(_) => return Err(Cause::addr("unexpected address type", text)),
-        },
-    };
-    let targets: Vec<SocketAddr> = targets
-        .into_iter()
-        .filter(|a| local.is_none_or(|l| l.is_ipv4() == a.is_ipv4()))
-        .collect();
-    if targets.is_empty() {
-        return Err(Cause::addr("no suitable address found", address));
-    }
-    Ok((local, targets))
 }
 
 /// Looks `host` up on a helper thread when the dial has a deadline or can
@@ -326,10 +261,12 @@ impl Plan {
         // getpeername and the switch back to blocking mode.
         let may_block = deadline == NO_DEADLINE && !op.cancellable() && !self.racing;
         let sock = Socket::new(Domain::for_address(addr), stream_type(may_block), None)
-            .map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
+            .syscall("socket")
+            .map_err(fail)?;
         if let Some(local) = self.local {
             sock.bind(&SockAddr::from(local))
-                .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+                .syscall("bind")
+                .map_err(fail)?;
         }
         // Options before the handshake: the kernel then arms the
         // keep-alive timer once, when the connection is established, where
@@ -404,30 +341,12 @@ fn dial_unix(net: Network, path: &str, deadline: i64, op: &DialOp) -> Result<Net
     let raddr = Addr::Unix(path.into());
     let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
     let sa = unix_sockaddr(path).map_err(fail)?;
-    let sock =
-        new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
+    let sock = stream_socket(Domain::UNIX)
+        .syscall("socket")
+        .map_err(fail)?;
     connect(&sock, &sa, deadline, op).map_err(fail)?;
     into_blocking(&sock).map_err(fail)?;
     Ok(NetFd::new(sock, net, Role::Conn, None, Some(raddr)))
-}
-
-/// Connections are blocking sockets: a read or write without a deadline
-/// blocks in `recv` or `send`, and every other call passes MSG_DONTWAIT
-/// (see poll.rs). Only a connect that may be stopped early needs the
-/// non-blocking mode.
-fn into_blocking(sock: &Socket) -> std::result::Result<(), Cause> {
-    sock.set_nonblocking(false)
-        .map_err(|e| Cause::syscall("ioctl", os_errno(&e)))
-}
-
-/// A Unix socket address; a leading `@` names a Linux abstract socket.
-pub(crate) fn unix_sockaddr(path: &str) -> std::result::Result<SockAddr, Cause> {
-    let bytes = match path.strip_prefix('@') {
-        Some(name) => [&[0u8][..], name.as_bytes()].concat(),
-        None => path.as_bytes().to_vec(),
-    };
-    let os_path = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes);
-    SockAddr::unix(os_path).map_err(|_| Cause::addr("path too long", path))
 }
 
 /// Connects a blocking socket. A connect interrupted by a signal goes on
@@ -436,8 +355,7 @@ fn connect_blocking(sock: &Socket, sa: &SockAddr, op: &DialOp) -> std::result::R
     match sock.connect(sa) {
         Ok(()) => Ok(()),
         Err(e) if os_errno(&e) == libc::EINTR => {
-            sock.set_nonblocking(true)
-                .map_err(|e| Cause::syscall("ioctl", os_errno(&e)))?;
+            sock.set_nonblocking(true).syscall("ioctl")?;
             wait_connected(sock, NO_DEADLINE, op)?;
             into_blocking(sock)
         }
@@ -480,7 +398,7 @@ fn wait_connected(sock: &Socket, deadline: i64, op: &DialOp) -> std::result::Res
             &op.waiters,
             || !op.stopped(),
         )
-        .map_err(|e| Cause::syscall("poll", e))?;
+        .syscall("poll")?;
         match sock.take_error() {
             Ok(None) => {}
             Ok(Some(e)) => return Err(Cause::syscall("connect", os_errno(&e))),
@@ -492,86 +410,6 @@ fn wait_connected(sock: &Socket, deadline: i64, op: &DialOp) -> std::result::Res
             return Ok(());
         }
     }
-}
-
-/// Listens on `address`: an empty or unspecified host on `tcp` listens on
-/// every address, IPv6 and IPv4, as Go does.
-pub fn listen(network: &str, address: &str) -> Result<NetFd> {
-    const OP: &str = "listen";
-    let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
-    if net.is_packet() {
-        return Err(crate::dgram::wrong_kind(net, address));
-    }
-    let resolved =
-        resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, net.name(), c))?;
-    match resolved {
-        Resolved::Unix(path) => listen_unix(net, &path),
-        Resolved::Inet(addrs) => listen_inet(net, addrs[0], false),
-        Resolved::Wildcard(port) => {
-            let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port);
-            match listen_inet(net, any6, true) {
-                Err(e) if no_ipv6(&e) => {
-                    listen_inet(net, SocketAddr::new([0, 0, 0, 0].into(), port), false)
-                }
-                other => other,
-            }
-        }
-    }
-}
-
-pub(crate) fn no_ipv6(e: &NetError) -> bool {
-    matches!(
-        e.cause,
-        Cause::Syscall {
-            syscall: "socket",
-            errno: libc::EAFNOSUPPORT
-        } | Cause::Syscall {
-            errno: libc::EADDRNOTAVAIL,
-            ..
-        }
-    )
-}
-
-/// The kernel clamps this to `net.core.somaxconn`, which is what Go asks for.
-const BACKLOG: i32 = i32::MAX;
-
-fn listen_inet(net: Network, addr: SocketAddr, dual_stack: bool) -> Result<NetFd> {
-    let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(Addr::Inet(addr));
-    let sock = listener_socket(Domain::for_address(addr))
-        .map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
-    if addr.is_ipv6() {
-        sock.set_only_v6(!dual_stack)
-            .map_err(|e| fail(Cause::syscall("setsockopt", os_errno(&e))))?;
-    }
-    sock.set_reuse_address(true)
-        .map_err(|e| fail(Cause::syscall("setsockopt", os_errno(&e))))?;
-    // Accepted connections inherit TCP_NODELAY and the keep-alive settings
-    // (and an armed keep-alive timer) from their listener on Linux, so Go's
-    // defaults are set once here rather than four times per accept.
-    apply_tcp_defaults(&sock);
-    sock.bind(&SockAddr::from(addr))
-        .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
-    sock.listen(BACKLOG)
-        .map_err(|e| fail(Cause::syscall("listen", os_errno(&e))))?;
-    let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
-    Ok(NetFd::new(sock, net, Role::Listener, laddr, None))
-}
-
-fn listen_unix(net: Network, path: &str) -> Result<NetFd> {
-    let laddr = Addr::Unix(path.into());
-    let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(&laddr);
-    let sa = unix_sockaddr(path).map_err(fail)?;
-    let sock =
-        listener_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
-    sock.bind(&sa)
-        .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
-    sock.listen(BACKLOG)
-        .map_err(|e| fail(Cause::syscall("listen", os_errno(&e))))?;
-    let created_file = (!path.starts_with('@') && !path.is_empty()).then(|| path.to_owned());
-    Ok(
-        NetFd::new(sock, net, Role::Listener, Some(laddr.clone()), None)
-            .unlink_on_close(created_file),
-    )
 }
 
 #[cfg(test)]

@@ -7,11 +7,9 @@
 //! so a thread inside a system call never sees its descriptor number handed
 //! to a newer socket.
 
-use crate::addr::{Addr, Network};
-use crate::error::{Cause, NetError, OpError, Result};
-use crate::poll::{self, NO_DEADLINE, WaitList};
-use crate::process;
-use crate::sys::{self, now_ns};
+use super::addr::{Addr, Network, to_addr};
+use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
+use crate::poll::{self, Direction, NO_DEADLINE, WaitList, fork_generation, now_ns, sys};
 use socket2::Socket;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -25,14 +23,6 @@ pub enum Role {
     /// A datagram socket, connected (dialed) or not (Go's `ListenPacket`);
     /// its reads and writes are in `packet.rs`.
     Packet,
-}
-
-/// Which deadlines a call sets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    Read,
-    Write,
-    Both,
 }
 
 /// Laid out in order: the fields every read and write touches come first,
@@ -66,7 +56,7 @@ pub struct NetFd {
     pub raddr: Option<Addr>,
     /// The socket file a Unix listener created, removed on close as Go does.
     unlink_on_close: Option<Box<str>>,
-    /// `process::fork_generation()` when the descriptor was made: a forked
+    /// `fork_generation()` when the descriptor was made: a forked
     /// child shares the sockets it inherited with its parent.
     fork_generation: u32,
 }
@@ -99,7 +89,7 @@ impl NetFd {
             nonblock_users: Mutex::new(0),
             waiters: WaitList::default(),
             unlink_on_close: None,
-            fork_generation: process::fork_generation(),
+            fork_generation: fork_generation(),
         }
     }
 
@@ -179,7 +169,8 @@ impl NetFd {
             &self.waiters,
             || self.check(op, dir).is_ok(),
         )
-        .map_err(|e| self.error(op, Cause::syscall("poll", e)))
+        .syscall("poll")
+        .map_err(|c| self.error(op, c))
     }
 
     /// As `wait`, and woken as well when `other` is closed (`net_copy`
@@ -198,7 +189,8 @@ impl NetFd {
             [&self.waiters, &other.waiters],
             || self.check(op, dir).is_ok() && !other.is_closed(),
         )
-        .map_err(|e| self.error(op, Cause::syscall("poll", e)))
+        .syscall("poll")
+        .map_err(|c| self.error(op, c))
     }
 
     /// Takes the read lock, for a caller that reads several times as one
@@ -212,13 +204,10 @@ impl NetFd {
         self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads at most `buf.len()` bytes: at least one, or 0 at end of stream.
-    /// On a packet socket, one datagram (see `read_datagram`).
+    /// Reads at most `buf.len()` bytes from a stream: at least one, or 0 at
+    /// end of stream (`conn.rs` sends a packet socket's reads elsewhere).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
         const OP: &str = "read";
-        if self.role == Role::Packet {
-            return self.read_datagram(buf);
-        }
         let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             self.check(OP, Direction::Read)?;
@@ -227,7 +216,7 @@ impl NetFd {
             }
             let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
             let result = if no_deadline() && poll::can_block() {
-                // The common case: block in recv itself (see poll.rs).
+                // The common case: block in recv itself (see `poll/wait.rs`).
                 let blocked = self.waiters.block_in(
                     Direction::Read,
                     || !self.is_closed() && no_deadline(),
@@ -253,13 +242,10 @@ impl NetFd {
         }
     }
 
-    /// Writes all of `buf` or fails; concurrent writers never interleave.
-    /// On a packet socket, `buf` is one datagram (see `write_datagram`).
+    /// Writes all of `buf` to a stream or fails; concurrent writers never
+    /// interleave.
     pub fn write(&self, buf: &[u8]) -> Result<usize> {
         const OP: &str = "write";
-        if self.role == Role::Packet {
-            return self.write_datagram(buf);
-        }
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut done = 0;
         loop {
@@ -271,7 +257,7 @@ impl NetFd {
             let result = if no_deadline() && poll::can_block() {
                 // As reads do: without a deadline, block in send itself,
                 // as a plain blocking socket would, rather than poll and
-                // send again each time the buffer fills (see poll.rs).
+                // send again each time the buffer fills (see `poll/wait.rs`).
                 let blocked = self.waiters.block_in(
                     Direction::Write,
                     || !self.is_closed() && no_deadline(),
@@ -382,7 +368,7 @@ impl NetFd {
     /// Whether this process got the socket by forking from the one that
     /// made it, and so shares it with that process.
     fn inherited(&self) -> bool {
-        self.fork_generation != process::fork_generation()
+        self.fork_generation != fork_generation()
     }
 
     /// Marks the descriptor closed and wakes every thread blocked on it.
@@ -445,26 +431,7 @@ impl NetFd {
         }
         self.sock
             .shutdown(how)
-            .map_err(|e| self.error(op, Cause::syscall("shutdown", os_errno(&e))))
+            .syscall("shutdown")
+            .map_err(|c| self.error(op, c))
     }
-}
-
-pub fn os_errno(e: &std::io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(libc::EIO)
-}
-
-/// The text form of a socket address: IP endpoints as Go prints them,
-/// Unix paths as given, abstract names with a leading `@`.
-pub fn to_addr(sa: &socket2::SockAddr) -> Addr {
-    if let Some(inet) = sa.as_socket() {
-        return Addr::Inet(inet);
-    }
-    if let Some(name) = sa.as_abstract_namespace() {
-        return Addr::Unix(format!("@{}", String::from_utf8_lossy(name)).into());
-    }
-    let path = sa
-        .as_pathname()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Addr::Unix(path.into())
 }

@@ -1,184 +1,17 @@
-//! The C ABI. Every exported function runs inside one panic boundary
-//! (`call`), returns `int64_t` (0 or a positive result on success, a
-//! negative `NET_E*` code on failure) and leaves the failure's message for
-//! `net_last_error` on the calling thread.
-//!
-//! Threads: every function may be called from any thread, and any handle may
-//! be used by several threads at once. Writes on one connection never
-//! interleave; reads each take a contiguous piece of the stream; `net_close`
-//! from any thread wakes the others blocked on that handle.
+//! Streams: dial, listen, accept, read, write, close, deadlines, addresses
+//! and the per-connection options.
 
-use crate::dial;
-use crate::dialer::DialOp;
-use crate::error::{Cause, NET_EINTERNAL, NetError, Result, describe};
-use crate::fd::{Direction, NetFd, Role};
+use super::boundary::{
+    arg_str, as_count, call, check_len, deadline_from_timeout, lookup, lookup_conn, lookup_role,
+    write_text,
+};
+use crate::error::{Cause, NetError, Result, SyscallResult};
 use crate::handle;
-use crate::poll::NO_DEADLINE;
-use crate::process::CancelHeldOff;
-use crate::sys::now_ns;
-use std::cell::RefCell;
-use std::ffi::{CStr, CString, c_char, c_int, c_void};
-use std::panic::{self, AssertUnwindSafe};
+use crate::net::{self, DialOp, DialOptions, NetFd, Role};
+use crate::poll::{Direction, NO_DEADLINE};
+use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
-
-thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
-}
-
-fn set_last_error(err: &NetError) {
-    let text = err.to_string().replace('\0', " ");
-    let text = CString::new(text).unwrap_or_default();
-    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = text);
-}
-
-/// The panic boundary: runs `f`, turns its error into a code and a message,
-/// and a panic into `NET_EINTERNAL`, so that nothing unwinds into C.
-pub(crate) fn call(op: &'static str, f: impl FnOnce() -> Result<i64>) -> i64 {
-    let _cancel = CancelHeldOff::new();
-    match panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(err)) => {
-            set_last_error(&err);
-            err.code()
-        }
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_owned());
-            set_last_error(&NetError::new(op, "", Cause::Internal(what)));
-            NET_EINTERNAL
-        }
-    }
-}
-
-/// Reads a C string argument: NULL and non-UTF-8 are `NET_EINVAL`.
-///
-/// # Safety
-/// `ptr` is NULL or points to a NUL-terminated string.
-pub(crate) unsafe fn arg_str<'a>(
-    op: &'static str,
-    what: &str,
-    ptr: *const c_char,
-) -> Result<&'a str> {
-    if ptr.is_null() {
-        return Err(NetError::invalid(op, format!("{what} is NULL")));
-    }
-    // SAFETY: non-NULL, and the caller promises NUL termination.
-    unsafe { CStr::from_ptr(ptr) }
-        .to_str()
-        .map_err(|_| NetError::invalid(op, format!("{what} is not valid UTF-8")))
-}
-
-#[inline]
-pub(crate) fn check_len(op: &'static str, ptr_is_null: bool, len: usize) -> Result<()> {
-    if len > isize::MAX as usize || (ptr_is_null && len > 0) {
-        return Err(bad_len(op, len));
-    }
-    Ok(())
-}
-
-/// The errors of `check_len`, out of line: they are never on the path of a
-/// call that works.
-#[cold]
-#[inline(never)]
-fn bad_len(op: &'static str, len: usize) -> NetError {
-    if len > isize::MAX as usize {
-        NetError::invalid(op, format!("length {len} is too large"))
-    } else {
-        NetError::invalid(op, "buffer is NULL")
-    }
-}
-
-/// The open descriptor behind `h`; `NET_ECLOSED` when there is none.
-#[inline]
-pub(crate) fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
-    match handle::get(h) {
-        Some(fd) => Ok(fd),
-        None => Err(not_open(op, h)),
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn not_open(op: &'static str, h: i64) -> NetError {
-    if handle::DIALERS.get(h).is_some() {
-        NetError::invalid(op, format!("handle {h} is a dialer"))
-    } else {
-        NetError::new(op, "", Cause::Closed)
-    }
-}
-
-pub(crate) fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<NetFd>> {
-    let fd = lookup(op, h)?;
-    if fd.role != role {
-        let what = match (fd.role, role) {
-            (Role::Conn, Role::Packet) => "a stream connection, not a packet connection",
-            (Role::Conn, _) => "a connection, not a listener",
-            (Role::Listener, Role::Packet) => "a listener, not a packet connection",
-            (Role::Listener, _) => "a listener, not a connection",
-            (Role::Packet, Role::Listener) => "a packet connection, not a listener",
-            (Role::Packet, _) => "a packet connection, not a stream connection",
-        };
-        return Err(fd.error(op, Cause::Invalid(format!("handle {h} is {what}"))));
-    }
-    Ok(fd)
-}
-
-/// A handle that reads and writes: a stream or a packet connection.
-#[inline]
-fn lookup_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
-    let fd = lookup(op, h)?;
-    if fd.role == Role::Listener {
-        return Err(not_a_conn(op, h, &fd));
-    }
-    Ok(fd)
-}
-
-#[cold]
-#[inline(never)]
-fn not_a_conn(op: &'static str, h: i64, fd: &NetFd) -> NetError {
-    let what = format!("handle {h} is a listener, not a connection");
-    fd.error(op, Cause::Invalid(what))
-}
-
-fn deadline_from_timeout(timeout_ms: i64) -> i64 {
-    if timeout_ms < 0 {
-        return NO_DEADLINE;
-    }
-    now_ns()
-        .saturating_add(timeout_ms.saturating_mul(1_000_000))
-        .min(NO_DEADLINE - 1)
-}
-
-pub(crate) fn as_count(n: usize) -> i64 {
-    n as i64
-}
-
-/// The version of the library, such as `"0.1.0"`.
-#[unsafe(no_mangle)]
-pub extern "C" fn net_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
-}
-
-/// A static, NUL-terminated description of a `NET_E*` code (or 0).
-#[unsafe(no_mangle)]
-pub extern "C" fn net_strerror(code: i64) -> *const c_char {
-    describe(code).as_ptr()
-}
-
-/// The message of the last failure on the calling thread, in Go's words
-/// (`dial tcp 127.0.0.1:1: connect: connection refused`), or `""` if there
-/// was none. The text stays valid until the next failing gonet call on the
-/// same thread.
-#[unsafe(no_mangle)]
-pub extern "C" fn net_last_error() -> *const c_char {
-    LAST_ERROR
-        .try_with(|slot| slot.borrow().as_ptr())
-        .unwrap_or(c"".as_ptr())
-}
 
 /// Connects to `address` on `network` (`"tcp"`, `"tcp4"`, `"tcp6"` or
 /// `"unix"`) and returns a connection handle. Host names are resolved and
@@ -237,7 +70,7 @@ unsafe fn dial_with_timeout(
                 CStr::from_ptr(address).to_bytes(),
             )
         };
-        if let Some(dialed) = dial::dial_literal(net_bytes, addr_bytes, deadline) {
+        if let Some(dialed) = net::dial_literal(net_bytes, addr_bytes, deadline) {
             return dialed.map(handle::insert);
         }
     }
@@ -248,8 +81,8 @@ unsafe fn dial_with_timeout(
             arg_str(OP, "address", address)?,
         )
     };
-    let opts = dial::DialOptions::with_deadline(deadline);
-    dial::dial(network, address, &opts, &Arc::new(DialOp::new(false))).map(handle::insert)
+    let opts = DialOptions::with_deadline(deadline);
+    net::dial(network, address, &opts, &Arc::new(DialOp::new(false))).map(handle::insert)
 }
 
 /// Listens on `address` (`"127.0.0.1:8088"`, `":8088"` for every address,
@@ -271,7 +104,7 @@ pub unsafe extern "C" fn net_listen(network: *const c_char, address: *const c_ch
                 arg_str(OP, "address", address)?,
             )
         };
-        dial::listen(network, address).map(handle::insert)
+        net::listen(network, address).map(handle::insert)
     })
 }
 
@@ -309,7 +142,7 @@ pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i6
             // len writable bytes.
             unsafe { std::slice::from_raw_parts_mut(buf.cast(), len) }
         };
-        fd.read(buf).map(as_count)
+        net::read(&fd, buf).map(as_count)
     })
 }
 
@@ -338,7 +171,7 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
             // len readable bytes.
             unsafe { std::slice::from_raw_parts(buf.cast(), len) }
         };
-        fd.write(buf).map(as_count)
+        net::write(&fd, buf).map(as_count)
     })
 }
 
@@ -416,27 +249,6 @@ pub extern "C" fn net_set_write_deadline(handle: i64, timeout_ms: i64) -> i64 {
     })
 }
 
-/// Copies `text` into `buf` like `snprintf`: at most `len - 1` bytes and a
-/// NUL; returns the full length of `text`.
-pub(crate) fn write_text(
-    op: &'static str,
-    text: &str,
-    buf: *mut c_char,
-    len: usize,
-) -> Result<i64> {
-    check_len(op, buf.is_null(), len)?;
-    if len > 0 {
-        let n = text.len().min(len - 1);
-        // SAFETY: buf is non-NULL and, as the caller promises, writable for
-        // len bytes; n + 1 <= len.
-        unsafe {
-            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
-            *buf.add(n) = 0;
-        }
-    }
-    Ok(as_count(text.len()))
-}
-
 /// Writes the local address (`127.0.0.1:8088`, `[::1]:8088`, a Unix path)
 /// into `buf` NUL-terminated, truncated to `len` bytes like `snprintf`, and
 /// returns the address's full length. `buf` may be NULL when `len` is 0.
@@ -486,7 +298,8 @@ pub extern "C" fn net_set_nodelay(conn: i64, on: c_int) -> i64 {
         fd.socket()
             .set_tcp_nodelay(on != 0)
             .map(|()| 0)
-            .map_err(|e| fd.error(OP, Cause::syscall("setsockopt", crate::fd::os_errno(&e))))
+            .syscall("setsockopt")
+            .map_err(|c| fd.error(OP, c))
     })
 }
 
@@ -501,27 +314,9 @@ pub extern "C" fn net_set_keepalive(conn: i64, period_ms: i64) -> i64 {
         // The kernel counts keep-alive time in whole seconds.
         let period =
             (period_ms > 0).then(|| Duration::from_secs((period_ms as u64).div_ceil(1000)));
-        dial::set_keepalive(fd.socket(), period)
+        net::set_keepalive(fd.socket(), period)
             .map(|()| 0)
-            .map_err(|e| fd.error(OP, Cause::syscall("setsockopt", crate::fd::os_errno(&e))))
+            .syscall("setsockopt")
+            .map_err(|c| fd.error(OP, c))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panic_becomes_einternal_with_a_message() {
-        let prev = panic::take_hook();
-        panic::set_hook(Box::new(|_| {}));
-        let rc = call("read", || panic!("boom"));
-        panic::set_hook(prev);
-        assert_eq!(rc, NET_EINTERNAL);
-        // SAFETY: net_last_error returns a valid NUL-terminated string.
-        let msg = unsafe { CStr::from_ptr(net_last_error()) }
-            .to_str()
-            .unwrap();
-        assert_eq!(msg, "read: internal error: boom");
-    }
 }

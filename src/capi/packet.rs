@@ -1,13 +1,12 @@
 //! The C ABI for datagrams: Go's `ListenPacket`, `ReadFrom` and `WriteTo`.
 //! Connected packet handles come from `net_dial` and use `net_read` and
 //! `net_write`. Every function here runs inside the panic boundary of
-//! `ffi.rs` (`call`) and reports failures the same way.
+//! `boundary.rs` (`call`) and reports failures the same way.
 
-use crate::dgram;
+use super::boundary::{arg_str, as_count, call, check_len, lookup_role, write_text};
 use crate::error::NetError;
-use crate::fd::Role;
-use crate::ffi::{arg_str, as_count, call, check_len, lookup_role, write_text};
 use crate::handle;
+use crate::net::{self, Role};
 use std::ffi::{c_char, c_void};
 
 /// A buffer of this many bytes holds any address gonet writes, with its
@@ -43,7 +42,7 @@ pub unsafe extern "C" fn net_listen_packet(network: *const c_char, address: *con
                 arg_str(OP, "address", address)?,
             )
         };
-        dgram::listen_packet(network, address).map(handle::insert)
+        net::listen_packet(network, address).map(handle::insert)
     })
 }
 

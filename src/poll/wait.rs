@@ -14,15 +14,23 @@
 //!   handles it, or `GONET_WAKE_SIGNAL=0`), they use the polling way too.
 //!
 //! The socket descriptor itself is never closed under a waiting thread
-//! (see `fd.rs`), so its number cannot be reused under it either.
+//! (see `net/fd.rs`), so its number cannot be reused under it either.
 
-use crate::fd::Direction;
-use crate::process;
-use crate::sys::{errno, now_ns};
+use super::process;
+use super::sys::{errno, now_ns};
 use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::sync::{Mutex, OnceLock};
+
+/// Which side of a socket a wait or a deadline is for: Go's `mode` of
+/// `internal/poll` (`'r'`, `'w'`, or both for `SetDeadline`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Read,
+    Write,
+    Both,
+}
 
 /// A deadline that never comes.
 pub(crate) const NO_DEADLINE: i64 = i64::MAX;

@@ -10,10 +10,9 @@
 //! block waits in `NetFd::wait`, where `close` and deadline changes from
 //! other threads reach it, exactly as `net_write` does.
 
-use crate::error::{Cause, NetError, Result};
-use crate::fd::{Direction, NetFd, os_errno};
-use crate::process::SigpipeHeldOff;
-use crate::sys::{self, errno};
+use super::fd::NetFd;
+use crate::error::{Cause, NetError, Result, os_errno};
+use crate::poll::{Direction, SigpipeHeldOff, errno, sys};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// How `copy` moves the bytes.
@@ -86,8 +85,9 @@ pub fn copy(dst: &NetFd, src: &NetFd, max_bytes: i64, strategy: Strategy) -> Res
     // limit of 0, as a read or write would.
     check_ends(dst, src, &rep)?;
     if strategy == Strategy::Auto {
-        // Every gonet connection is a stream socket today; datagram
-        // connections, when they come, take the loop.
+        // Only stream connections get here (`net_copy` and
+        // `net_sendfile` refuse packet handles), and splice takes them
+        // all; the loop is for when no pipe can be had.
         if let Some(mut pipe) = Pipe::new() {
             let _no_sigpipe = SigpipeHeldOff::new();
             return NonBlocking::both(dst, src)

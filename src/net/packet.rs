@@ -11,11 +11,12 @@
 //! System call names in messages follow Go: `read`/`write` for `Read` and
 //! `Write`, `recvfrom`/`sendto` for `ReadFrom` and `WriteTo`.
 
-use crate::addr::{Addr, Network, Purpose, Resolved, resolve};
-use crate::error::{Cause, Result};
-use crate::fd::{Direction, NetFd, to_addr};
-use crate::poll;
-use crate::sys::{self, now_ns};
+use super::addr::{Addr, Network, to_addr};
+use super::fd::NetFd;
+use super::lookup::{Purpose, Resolved, resolve};
+use super::sock::unix_sockaddr;
+use crate::error::{Cause, Result, SyscallResult};
+use crate::poll::{self, Direction, now_ns, sys};
 use socket2::SockAddr;
 use std::net::SocketAddr;
 
@@ -139,7 +140,8 @@ impl NetFd {
         poll::wait(self.raw(), 0, deadline, &self.waiters, || {
             self.check(op, Direction::Write).is_ok()
         })
-        .map_err(|e| self.error(op, Cause::syscall("poll", e)))
+        .syscall("poll")
+        .map_err(|c| self.error(op, c))
     }
 
     /// Resolves a destination for `write_to`, and its text for messages.
@@ -147,7 +149,7 @@ impl NetFd {
         let fail = |cause| self.error("write", cause);
         match resolve(self.net, dest, Purpose::Dial).map_err(fail)? {
             Resolved::Unix(path) => {
-                let sa = crate::dial::unix_sockaddr(&path).map_err(fail)?;
+                let sa = unix_sockaddr(&path).map_err(fail)?;
                 Ok((sa, Addr::Unix(path.into())))
             }
             Resolved::Inet(addrs) => {

@@ -2,36 +2,13 @@
 //! `unixgram` connects one; `net_listen_packet` (Go's `ListenPacket`) binds
 //! one that talks to anybody. Their reads and writes are in `packet.rs`.
 
-use crate::addr::{Addr, Network, Purpose, Resolved, resolve, resolve_with};
-use crate::dial::{local_and_targets, no_ipv6, unix_sockaddr};
-use crate::error::{Cause, NetError, Result};
-use crate::fd::{NetFd, Role, os_errno, to_addr};
-use socket2::{Domain, SockAddr, Socket, Type};
+use super::addr::{Addr, Network};
+use super::fd::{NetFd, Role};
+use super::lookup::{Purpose, Resolved, local_and_targets, resolve, resolve_with};
+use super::sock::{datagram_socket, local_addr, new_udp_socket, no_ipv6, unix_sockaddr};
+use crate::error::{Cause, NetError, Result, SyscallResult};
+use socket2::{Domain, SockAddr, Socket};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-
-fn new_socket(domain: Domain) -> std::io::Result<Socket> {
-    // socket2 sets close-on-exec on every socket it makes.
-    Socket::new(domain, Type::DGRAM.nonblocking(), None)
-}
-
-/// A UDP socket with Go's defaults: IPV6_V6ONLY only for `udp6` (Go's
-/// `favoriteAddrFamily`), and SO_BROADCAST on, as Go sets it on every IP
-/// datagram socket.
-fn new_udp_socket(net: Network, addr: SocketAddr) -> std::result::Result<Socket, Cause> {
-    let sock = new_socket(Domain::for_address(addr))
-        .map_err(|e| Cause::syscall("socket", os_errno(&e)))?;
-    if addr.is_ipv6() {
-        sock.set_only_v6(net == Network::Udp6)
-            .map_err(|e| Cause::syscall("setsockopt", os_errno(&e)))?;
-    }
-    // Sending to a broadcast address is the only thing it changes.
-    let _ = sock.set_broadcast(true);
-    Ok(sock)
-}
-
-fn local_addr(sock: &Socket) -> Option<Addr> {
-    sock.local_addr().ok().map(|a| to_addr(&a))
-}
 
 /// Dials a packet network: resolves `address` (with `lookup`, which the
 /// dialer bounds and can cancel) and connects a datagram socket to it, so
@@ -72,10 +49,12 @@ fn dial_udp(net: Network, addr: SocketAddr, local: Option<SocketAddr>) -> Result
     let sock = new_udp_socket(net, addr).map_err(fail)?;
     if let Some(local) = local {
         sock.bind(&SockAddr::from(local))
-            .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+            .syscall("bind")
+            .map_err(fail)?;
     }
     sock.connect(&SockAddr::from(addr))
-        .map_err(|e| fail(Cause::syscall("connect", os_errno(&e))))?;
+        .syscall("connect")
+        .map_err(fail)?;
     let laddr = local_addr(&sock);
     Ok(NetFd::new(sock, net, Role::Packet, laddr, Some(raddr)))
 }
@@ -89,11 +68,13 @@ fn dial_unixgram(path: &str, local: Option<&str>) -> Result<NetFd> {
     let raddr = Addr::Unix(path.into());
     let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
     let sa = unix_sockaddr(path).map_err(fail)?;
-    let sock =
-        new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
+    let sock = datagram_socket(Domain::UNIX)
+        .syscall("socket")
+        .map_err(fail)?;
     if let Some(local) = local {
         sock.bind(&unix_sockaddr(local).map_err(fail)?)
-            .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+            .syscall("bind")
+            .map_err(fail)?;
     }
     let created_file = local
         .filter(|p| !p.starts_with('@') && !p.is_empty())
@@ -108,7 +89,7 @@ fn dial_unixgram(path: &str, local: Option<&str>) -> Result<NetFd> {
         Err(e) => {
             // Closing the handle-to-be removes the file bound above.
             fd(sock).close();
-            Err(fail(Cause::syscall("connect", os_errno(&e))))
+            Err(fail(Cause::syscall("connect", crate::error::os_errno(&e))))
         }
     }
 }
@@ -163,7 +144,8 @@ fn bind_udp(net: Network, addr: SocketAddr) -> Result<NetFd> {
     let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(Addr::Inet(addr));
     let sock = new_udp_socket(net, addr).map_err(fail)?;
     sock.bind(&SockAddr::from(addr))
-        .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+        .syscall("bind")
+        .map_err(fail)?;
     let laddr = local_addr(&sock);
     Ok(NetFd::new(sock, net, Role::Packet, laddr, None))
 }
@@ -176,10 +158,10 @@ fn bind_unixgram(path: &str) -> Result<NetFd> {
     let given = Addr::Unix(path.into());
     let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(&given);
     let sa = unix_sockaddr(path).map_err(fail)?;
-    let sock =
-        new_socket(Domain::UNIX).map_err(|e| fail(Cause::syscall("socket", os_errno(&e))))?;
-    sock.bind(&sa)
-        .map_err(|e| fail(Cause::syscall("bind", os_errno(&e))))?;
+    let sock = datagram_socket(Domain::UNIX)
+        .syscall("socket")
+        .map_err(fail)?;
+    sock.bind(&sa).syscall("bind").map_err(fail)?;
     // The kernel's name for it: the one chosen by autobind for "".
     let laddr = local_addr(&sock).unwrap_or(given);
     let created_file = (!path.starts_with('@') && !path.is_empty()).then(|| path.to_owned());

@@ -1,0 +1,215 @@
+//! The panic boundary and the per-thread last error, and the argument
+//! checks every exported function shares: C strings, buffer lengths,
+//! handles of the right kind, timeouts.
+//!
+//! Threads: every function may be called from any thread, and any handle may
+//! be used by several threads at once. Writes on one connection never
+//! interleave; reads each take a contiguous piece of the stream; `net_close`
+//! from any thread wakes the others blocked on that handle.
+
+use crate::error::{Cause, NET_EINTERNAL, NetError, Result, describe};
+use crate::handle;
+use crate::net::{NetFd, Role};
+use crate::poll::{CancelHeldOff, NO_DEADLINE, now_ns};
+use std::cell::RefCell;
+use std::ffi::{CStr, CString, c_char};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(err: &NetError) {
+    let text = err.to_string().replace('\0', " ");
+    let text = CString::new(text).unwrap_or_default();
+    let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = text);
+}
+
+/// The panic boundary: runs `f`, turns its error into a code and a message,
+/// and a panic into `NET_EINTERNAL`, so that nothing unwinds into C.
+pub(crate) fn call(op: &'static str, f: impl FnOnce() -> Result<i64>) -> i64 {
+    let _cancel = CancelHeldOff::new();
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(err)) => {
+            set_last_error(&err);
+            err.code()
+        }
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned());
+            set_last_error(&NetError::new(op, "", Cause::Internal(what)));
+            NET_EINTERNAL
+        }
+    }
+}
+
+/// Reads a C string argument: NULL and non-UTF-8 are `NET_EINVAL`.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string.
+pub(crate) unsafe fn arg_str<'a>(
+    op: &'static str,
+    what: &str,
+    ptr: *const c_char,
+) -> Result<&'a str> {
+    if ptr.is_null() {
+        return Err(NetError::invalid(op, format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL, and the caller promises NUL termination.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_str()
+        .map_err(|_| NetError::invalid(op, format!("{what} is not valid UTF-8")))
+}
+
+#[inline]
+pub(crate) fn check_len(op: &'static str, ptr_is_null: bool, len: usize) -> Result<()> {
+    if len > isize::MAX as usize || (ptr_is_null && len > 0) {
+        return Err(bad_len(op, len));
+    }
+    Ok(())
+}
+
+/// The errors of `check_len`, out of line: they are never on the path of a
+/// call that works.
+#[cold]
+#[inline(never)]
+fn bad_len(op: &'static str, len: usize) -> NetError {
+    if len > isize::MAX as usize {
+        NetError::invalid(op, format!("length {len} is too large"))
+    } else {
+        NetError::invalid(op, "buffer is NULL")
+    }
+}
+
+/// The open descriptor behind `h`; `NET_ECLOSED` when there is none.
+#[inline]
+pub(crate) fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+    match handle::get(h) {
+        Some(fd) => Ok(fd),
+        None => Err(not_open(op, h)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn not_open(op: &'static str, h: i64) -> NetError {
+    if handle::DIALERS.get(h).is_some() {
+        NetError::invalid(op, format!("handle {h} is a dialer"))
+    } else {
+        NetError::new(op, "", Cause::Closed)
+    }
+}
+
+pub(crate) fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<NetFd>> {
+    let fd = lookup(op, h)?;
+    if fd.role != role {
+        let what = match (fd.role, role) {
+            (Role::Conn, Role::Packet) => "a stream connection, not a packet connection",
+            (Role::Conn, _) => "a connection, not a listener",
+            (Role::Listener, Role::Packet) => "a listener, not a packet connection",
+            (Role::Listener, _) => "a listener, not a connection",
+            (Role::Packet, Role::Listener) => "a packet connection, not a listener",
+            (Role::Packet, _) => "a packet connection, not a stream connection",
+        };
+        return Err(fd.error(op, Cause::Invalid(format!("handle {h} is {what}"))));
+    }
+    Ok(fd)
+}
+
+/// A handle that reads and writes: a stream or a packet connection.
+#[inline]
+pub(crate) fn lookup_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+    let fd = lookup(op, h)?;
+    if fd.role == Role::Listener {
+        return Err(not_a_conn(op, h, &fd));
+    }
+    Ok(fd)
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_conn(op: &'static str, h: i64, fd: &NetFd) -> NetError {
+    let what = format!("handle {h} is a listener, not a connection");
+    fd.error(op, Cause::Invalid(what))
+}
+
+pub(crate) fn deadline_from_timeout(timeout_ms: i64) -> i64 {
+    if timeout_ms < 0 {
+        return NO_DEADLINE;
+    }
+    now_ns()
+        .saturating_add(timeout_ms.saturating_mul(1_000_000))
+        .min(NO_DEADLINE - 1)
+}
+
+pub(crate) fn as_count(n: usize) -> i64 {
+    n as i64
+}
+
+/// The version of the library, such as `"0.1.0"`.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A static, NUL-terminated description of a `NET_E*` code (or 0).
+#[unsafe(no_mangle)]
+pub extern "C" fn net_strerror(code: i64) -> *const c_char {
+    describe(code).as_ptr()
+}
+
+/// The message of the last failure on the calling thread, in Go's words
+/// (`dial tcp 127.0.0.1:1: connect: connection refused`), or `""` if there
+/// was none. The text stays valid until the next failing gonet call on the
+/// same thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_last_error() -> *const c_char {
+    LAST_ERROR
+        .try_with(|slot| slot.borrow().as_ptr())
+        .unwrap_or(c"".as_ptr())
+}
+
+/// Copies `text` into `buf` like `snprintf`: at most `len - 1` bytes and a
+/// NUL; returns the full length of `text`.
+pub(crate) fn write_text(
+    op: &'static str,
+    text: &str,
+    buf: *mut c_char,
+    len: usize,
+) -> Result<i64> {
+    check_len(op, buf.is_null(), len)?;
+    if len > 0 {
+        let n = text.len().min(len - 1);
+        // SAFETY: buf is non-NULL and, as the caller promises, writable for
+        // len bytes; n + 1 <= len.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n);
+            *buf.add(n) = 0;
+        }
+    }
+    Ok(as_count(text.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_einternal_with_a_message() {
+        let prev = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        let rc = call("read", || panic!("boom"));
+        panic::set_hook(prev);
+        assert_eq!(rc, NET_EINTERNAL);
+        // SAFETY: net_last_error returns a valid NUL-terminated string.
+        let msg = unsafe { CStr::from_ptr(net_last_error()) }
+            .to_str()
+            .unwrap();
+        assert_eq!(msg, "read: internal error: boom");
+    }
+}

@@ -1,0 +1,16 @@
+//! The C ABI, and nothing else: argument checks, the panic boundary and
+//! the per-thread last error (`boundary.rs`), then one file per area of
+//! the header. Each exported function checks its arguments, looks its
+//! handle up in `handle.rs`, and calls into `net`.
+
+mod boundary;
+mod conn;
+mod copy;
+mod dial;
+mod packet;
+
+pub use boundary::{net_last_error, net_strerror, net_version};
+pub use conn::*;
+pub use copy::*;
+pub use dial::*;
+pub use packet::*;

@@ -1,0 +1,80 @@
+//! Listening on streams (Go's `Listen`): TCP, dual stack on a wildcard
+//! host, and Unix sockets whose file goes with the listener.
+
+use super::addr::{Addr, Network, to_addr};
+use super::dgram::wrong_kind;
+use super::fd::{NetFd, Role};
+use super::lookup::{Purpose, Resolved, resolve};
+use super::sock::{apply_tcp_defaults, listener_socket, no_ipv6, unix_sockaddr};
+use crate::error::{NetError, Result, SyscallResult};
+use socket2::{Domain, SockAddr};
+use std::net::{Ipv6Addr, SocketAddr};
+
+/// Listens on `address`: an empty or unspecified host on `tcp` listens on
+/// every address, IPv6 and IPv4, as Go does.
+pub fn listen(network: &str, address: &str) -> Result<NetFd> {
+    const OP: &str = "listen";
+    let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
+    if net.is_packet() {
+        return Err(wrong_kind(net, address));
+    }
+    let resolved =
+        resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, net.name(), c))?;
+    match resolved {
+        Resolved::Unix(path) => listen_unix(net, &path),
+        Resolved::Inet(addrs) => listen_inet(net, addrs[0], false),
+        Resolved::Wildcard(port) => {
+            let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port);
+            match listen_inet(net, any6, true) {
+                Err(e) if no_ipv6(&e) => {
+                    listen_inet(net, SocketAddr::new([0, 0, 0, 0].into(), port), false)
+                }
+                other => other,
+            }
+        }
+    }
+}
+
+/// The kernel clamps this to `net.core.somaxconn`, which is what Go asks for.
+const BACKLOG: i32 = i32::MAX;
+
+fn listen_inet(net: Network, addr: SocketAddr, dual_stack: bool) -> Result<NetFd> {
+    let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(Addr::Inet(addr));
+    let sock = listener_socket(Domain::for_address(addr))
+        .syscall("socket")
+        .map_err(fail)?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(!dual_stack)
+            .syscall("setsockopt")
+            .map_err(fail)?;
+    }
+    sock.set_reuse_address(true)
+        .syscall("setsockopt")
+        .map_err(fail)?;
+    // Accepted connections inherit TCP_NODELAY and the keep-alive settings
+    // (and an armed keep-alive timer) from their listener on Linux, so Go's
+    // defaults are set once here rather than four times per accept.
+    apply_tcp_defaults(&sock);
+    sock.bind(&SockAddr::from(addr))
+        .syscall("bind")
+        .map_err(fail)?;
+    sock.listen(BACKLOG).syscall("listen").map_err(fail)?;
+    let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
+    Ok(NetFd::new(sock, net, Role::Listener, laddr, None))
+}
+
+fn listen_unix(net: Network, path: &str) -> Result<NetFd> {
+    let laddr = Addr::Unix(path.into());
+    let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(&laddr);
+    let sa = unix_sockaddr(path).map_err(fail)?;
+    let sock = listener_socket(Domain::UNIX)
+        .syscall("socket")
+        .map_err(fail)?;
+    sock.bind(&sa).syscall("bind").map_err(fail)?;
+    sock.listen(BACKLOG).syscall("listen").map_err(fail)?;
+    let created_file = (!path.starts_with('@') && !path.is_empty()).then(|| path.to_owned());
+    Ok(
+        NetFd::new(sock, net, Role::Listener, Some(laddr.clone()), None)
+            .unlink_on_close(created_file),
+    )
+}

@@ -1,0 +1,285 @@
+//! Name resolution through the system resolver (getaddrinfo) and Go's
+//! `resolveAddrList`: from an address text to the endpoints to dial or the
+//! one to listen on.
+
+use super::addr::{Network, parse_ip, parse_port, split_host_port};
+use crate::error::{Cause, Code};
+use std::ffi::{CStr, CString};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+/// Go's `LookupPort`: a number, or a service name looked up in the system's
+/// services database.
+pub fn lookup_port(network: Network, service: &str) -> Result<u16, Cause> {
+    let port = match parse_port(service) {
+        Some(p) => p,
+        None => lookup_service(network, service)?,
+    };
+    u16::try_from(port).map_err(|_| Cause::addr("invalid port", service))
+}
+
+fn lookup_service(network: Network, service: &str) -> Result<i64, Cause> {
+    let unknown = || Cause::Lookup {
+        name: format!("{}/{}", network.name(), service),
+        err: "unknown port".to_owned(),
+        code: Code::Addr,
+    };
+    let c_service = CString::new(service).map_err(|_| unknown())?;
+    let hints = libc::addrinfo {
+        ai_flags: libc::AI_PASSIVE,
+        ai_family: libc::AF_INET,
+        ai_socktype: libc::SOCK_STREAM,
+        ..zeroed_addrinfo()
+    };
+    let list = AddrInfoList::get(None, &c_service, &hints).map_err(|_| unknown())?;
+    list.iter()
+        .next()
+        .map(|a| i64::from(a.port()))
+        .ok_or_else(unknown)
+}
+
+fn zeroed_addrinfo() -> libc::addrinfo {
+    // SAFETY: addrinfo is a plain C struct for which all-zero bytes (null
+    // pointers, zero integers) is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// Owns a list from `getaddrinfo` and frees it on drop.
+struct AddrInfoList(*mut libc::addrinfo);
+
+impl AddrInfoList {
+    /// Returns the list, or the resolver's `EAI_*` code.
+    fn get(
+        node: Option<&CStr>,
+        service: &CStr,
+        hints: &libc::addrinfo,
+    ) -> Result<AddrInfoList, i32> {
+        let mut res = std::ptr::null_mut();
+        let node_ptr = node.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: the strings are NUL-terminated, hints is a valid addrinfo,
+        // and res receives a list that we free in Drop.
+        let rc = unsafe { libc::getaddrinfo(node_ptr, service.as_ptr(), hints, &mut res) };
+        if rc != 0 {
+            return Err(rc);
+        }
+        Ok(AddrInfoList(res))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        let mut cur = self.0;
+        std::iter::from_fn(move || {
+            while !cur.is_null() {
+                // SAFETY: cur is a node of the list that getaddrinfo returned
+                // and that lives until self is dropped.
+                let ai = unsafe { &*cur };
+                cur = ai.ai_next;
+                // SAFETY: ai_addr points to ai_addrlen bytes of a sockaddr of
+                // family ai_family.
+                if let Some(a) = unsafe { sockaddr_to_inet(ai.ai_addr, ai.ai_addrlen) } {
+                    return Some(a);
+                }
+            }
+            None
+        })
+    }
+}
+
+impl Drop for AddrInfoList {
+    fn drop(&mut self) {
+        // SAFETY: self.0 came from a successful getaddrinfo and is freed once.
+        unsafe { libc::freeaddrinfo(self.0) }
+    }
+}
+
+/// # Safety
+/// `sa` must point to `len` readable bytes of a socket address.
+pub unsafe fn sockaddr_to_inet(
+    sa: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> Option<SocketAddr> {
+    if sa.is_null() {
+        return None;
+    }
+    // SAFETY: the caller promises sa is readable; the family decides the
+    // concrete type and its size is checked against len.
+    unsafe {
+        match i32::from((*sa).sa_family) {
+            libc::AF_INET if len as usize >= std::mem::size_of::<libc::sockaddr_in>() => {
+                let sin = &*(sa as *const libc::sockaddr_in);
+                let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+                Some(SocketAddr::V4(SocketAddrV4::new(
+                    ip,
+                    u16::from_be(sin.sin_port),
+                )))
+            }
+            libc::AF_INET6 if len as usize >= std::mem::size_of::<libc::sockaddr_in6>() => {
+                let sin6 = &*(sa as *const libc::sockaddr_in6);
+                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+                Some(SocketAddr::V6(SocketAddrV6::new(
+                    ip,
+                    u16::from_be(sin6.sin6_port),
+                    sin6.sin6_flowinfo,
+                    sin6.sin6_scope_id,
+                )))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Looks a host name up with the system resolver (getaddrinfo), keeping the
+/// resolver's order. Fails as Go does: `lookup NAME: no such host`.
+pub fn lookup_host(host: &str) -> Result<Vec<IpAddr>, Cause> {
+    let lookup_err = |err: String, code: Code| Cause::Lookup {
+        name: host.to_owned(),
+        err,
+        code,
+    };
+    let c_host =
+        CString::new(host).map_err(|_| lookup_err("no such host".to_owned(), Code::NoHost))?;
+    let hints = libc::addrinfo {
+        ai_family: libc::AF_UNSPEC,
+        ai_socktype: libc::SOCK_STREAM,
+        ..zeroed_addrinfo()
+    };
+    let list = AddrInfoList::get(Some(&c_host), c"0", &hints).map_err(|rc| match rc {
+        libc::EAI_NONAME | libc::EAI_NODATA | libc::EAI_FAMILY => {
+            lookup_err("no such host".to_owned(), Code::NoHost)
+        }
+        libc::EAI_SYSTEM => lookup_err(errno_now(), Code::System),
+        other => {
+            // SAFETY: gai_strerror returns a static NUL-terminated string.
+            let text = unsafe { CStr::from_ptr(libc::gai_strerror(other)) };
+            lookup_err(text.to_string_lossy().to_lowercase(), Code::NoHost)
+        }
+    })?;
+    let mut ips: Vec<IpAddr> = Vec::new();
+    for sa in list.iter() {
+        if !ips.contains(&sa.ip()) {
+            ips.push(sa.ip());
+        }
+    }
+    if ips.is_empty() {
+        return Err(lookup_err("no such host".to_owned(), Code::NoHost));
+    }
+    Ok(ips)
+}
+
+fn errno_now() -> String {
+    crate::error::errno_text(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+/// Whether an address is for listening or for dialing; they differ in how
+/// an empty host and multiple results are treated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Dial,
+    Listen,
+}
+
+/// What an address text resolves to.
+pub enum Resolved {
+    /// Candidate IP endpoints, in the order they should be tried.
+    Inet(Vec<SocketAddr>),
+    /// Listen on every address of the host: dual-stack where possible.
+    Wildcard(u16),
+    /// A Unix socket path, or `@name` for a Linux abstract socket.
+    Unix(String),
+}
+
+/// Resolves `address` for `network` as Go's `resolveAddrList` does.
+pub fn resolve(network: Network, address: &str, purpose: Purpose) -> Result<Resolved, Cause> {
+    resolve_with(network, address, purpose, &lookup_host)
+}
+
+/// As `resolve`, with `lookup` turning a host name into addresses (so that
+/// a dial can bound or cancel the lookup).
+pub fn resolve_with(
+    network: Network,
+    address: &str,
+    purpose: Purpose,
+    lookup: &dyn Fn(&str) -> Result<Vec<IpAddr>, Cause>,
+) -> Result<Resolved, Cause> {
+    if network.is_unix() {
+        if address.is_empty() && purpose == Purpose::Dial {
+            return Err(Cause::MissingAddress);
+        }
+        return Ok(Resolved::Unix(address.to_owned()));
+    }
+    let (host, service) = split_host_port(address)?;
+    let port = lookup_port(network, service)?;
+    let socket_addr = |(ip, scope): (IpAddr, u32)| match ip {
+        IpAddr::V4(v4) => SocketAddr::V4(SocketAddrV4::new(v4, port)),
+        IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope)),
+    };
+    let listen_wildcard =
+        purpose == Purpose::Listen && matches!(network, Network::Tcp | Network::Udp);
+    let mut addrs: Vec<SocketAddr> = if host.is_empty() {
+        if listen_wildcard {
+            return Ok(Resolved::Wildcard(port));
+        }
+        // An empty host: listen on, or dial, the unspecified address of the
+        // network's family; dialing it reaches the local system.
+        let unspecified = match network {
+            Network::Tcp6 | Network::Udp6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        };
+        vec![socket_addr((unspecified, 0))]
+    } else if let Some(ip) = parse_ip(host) {
+        // A literal, the common case: one address, no lookup.
+        if listen_wildcard && ip.0.is_unspecified() {
+            return Ok(Resolved::Wildcard(port));
+        }
+        if network.admits(&ip.0) {
+            vec![socket_addr(ip)]
+        } else {
+            Vec::new()
+        }
+    } else {
+        let ips = lookup(host)?;
+        if listen_wildcard && ips.iter().all(IpAddr::is_unspecified) {
+            return Ok(Resolved::Wildcard(port));
+        }
+        ips.into_iter()
+            .filter(|ip| network.admits(ip))
+            .map(|ip| socket_addr((ip, 0)))
+            .collect()
+    };
+    if addrs.is_empty() {
+        return Err(Cause::addr("no suitable address found", host));
+    }
+    if purpose == Purpose::Listen {
+        // Go listens on the first IPv4 address of a name, else the first.
+        let pick = addrs.iter().position(SocketAddr::is_ipv4).unwrap_or(0);
+        addrs = vec![addrs[pick]];
+    }
+    Ok(Resolved::Inet(addrs))
+}
+
+/// A dialer's local address, and the targets it can reach: a local address
+/// decides the family, as in Go. An empty or unspecified host with port 0
+/// constrains nothing; with another port it takes IPv4's unspecified
+/// address.
+pub(crate) fn local_and_targets(
+    net: Network,
+    local: Option<&str>,
+    targets: Vec<SocketAddr>,
+    address: &str,
+) -> std::result::Result<(Option<SocketAddr>, Vec<SocketAddr>), Cause> {
+    let local = match local {
+        None => None,
+        Some(text) => match resolve(net, text, Purpose::Listen)? {
+            Resolved::Inet(addrs) => addrs.first().copied(),
+            Resolved::Wildcard(0) => None,
+            Resolved::Wildcard(port) => Some(SocketAddr::new([0, 0, 0, 0].into(), port)),
+            Resolved::Unix(_) => return Err(Cause::addr("unexpected address type", text)),
+        },
+    };
+    let targets: Vec<SocketAddr> = targets
+        .into_iter()
+        .filter(|a| local.is_none_or(|l| l.is_ipv4() == a.is_ipv4()))
+        .collect();
+    if targets.is_empty() {
+        return Err(Cause::addr("no suitable address found", address));
+    }
+    Ok((local, targets))
+}

@@ -1,0 +1,37 @@
+//! The network layer, Go's `net` package: addresses and resolution, making
+//! sockets, dialing and listening, the descriptor with Go's semantics, and
+//! what is done on it (stream and datagram reads and writes, copies). It
+//! uses `poll` for waiting and knows nothing of C or of handles.
+//!
+//! Files depend on one another in this order only (each on those before
+//! it): `addr` (syntax), `lookup` (resolution), `sock` (socket creation
+//! and options), `fd` (the descriptor: locks, deadlines, close, stream
+//! reads and writes, accept), `packet` (datagram reads and writes on it),
+//! `conn` (what a read or write is for each kind of descriptor), `copy`,
+//! `dgram` (datagram sockets), `listen`, `dialop` (one dial in progress),
+//! `dial`, `dialer`.
+
+mod addr;
+mod conn;
+mod copy;
+mod dgram;
+mod dial;
+mod dialer;
+mod dialop;
+mod fd;
+mod listen;
+mod lookup;
+mod packet;
+mod sock;
+
+pub(crate) use addr::{Network, join_host_port, split_host_port};
+pub(crate) use conn::{read, write};
+pub(crate) use copy::{Strategy, copy, sendfile};
+pub(crate) use dgram::listen_packet;
+pub(crate) use dial::{DialOptions, dial, dial_literal, dial_serial};
+pub(crate) use dialer::Dialer;
+pub(crate) use dialop::DialOp;
+pub(crate) use fd::{NetFd, Role};
+pub(crate) use listen::listen;
+pub(crate) use lookup::{lookup_host, lookup_port};
+pub(crate) use sock::set_keepalive;

@@ -1,0 +1,20 @@
+//! The waiting layer, below `net` (as Go's `internal/poll` is below `net`):
+//! blocking that another thread can interrupt, the system calls on the hot
+//! paths, and the guards gonet keeps on the process it runs in. Nothing
+//! here knows about addresses, networks or handles.
+//!
+//! - `wait`: wait lists, the wake signal, deadlines' time base
+//!   (`NO_DEADLINE`), and `Direction`, the read or write side a wait or a
+//!   deadline is for;
+//! - `sys`: thin wrappers over `recv`, `send`, `accept4` and the datagram
+//!   calls;
+//! - `process`: `pthread_cancel` held off during calls, sockets inherited
+//!   through fork, SIGPIPE from `splice` and `sendfile`.
+
+mod process;
+pub(crate) mod sys;
+mod wait;
+
+pub(crate) use process::{CancelHeldOff, SigpipeHeldOff, fork_generation};
+pub(crate) use sys::{errno, now_ns};
+pub(crate) use wait::{Direction, NO_DEADLINE, WaitList, can_block, wait, wait_also};
