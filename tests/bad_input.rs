@@ -17,10 +17,6 @@ fn expect(rc: i64, code: i64, message: &str) {
 
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
 #[test]
 fn bad_input_gets_a_clear_code_and_leaks_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

@@ -10,38 +10,19 @@
 mod common;
 use common::*;
 use gonet::*;
-use std::path::{Path, PathBuf};
+
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "GONET_EXHAUSTION_CHILD";
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
 #[test]
 fn accept_out_of_descriptors_fails_clearly_and_recovers() {
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args([
-            "--exact",
-            "child_accept_with_rlimit_nofile_lowered",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, "1")
-        .output()
-        .expect("run the child test");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("test result: ok. 1 passed"),
-        "the child failed:\n{stdout}\n{stderr}"
+    expect_one_passed(
+        test_child(&[], "child_accept_with_rlimit_nofile_lowered", true).env(CHILD_ENV, "1"),
+        "the child failed",
     );
-    print!("{stdout}");
 }
 
 #[test]
@@ -169,40 +150,6 @@ fn child_accept_with_rlimit_nofile_lowered() {
     }
 }
 
-/// Builds the examples into a scratch directory against this build's
-/// library.
-fn build_examples(name: &str) -> PathBuf {
-    let dir = scratch(name);
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(repo_dir().join("examples-c"))
-        .arg(format!("LIBDIR={}", lib_dir().display()))
-        .arg(format!("BUILDDIR={}", dir.display()))
-        .output()
-        .expect("run make");
-    assert!(
-        out.status.success(),
-        "make failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
-}
-
-/// Waits (bounded) for `file` to contain a line starting with `prefix` and
-/// returns the rest of it.
-fn wait_for_line(file: &Path, prefix: &str, within: Duration) -> Option<String> {
-    let until = Instant::now() + within;
-    while Instant::now() < until {
-        let text = std::fs::read_to_string(file).unwrap_or_default();
-        if let Some(rest) = text.lines().find_map(|l| l.strip_prefix(prefix)) {
-            return Some(rest.to_owned());
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
-
 /// Sends one line and waits up to `ms` for its echo; true when it came.
 fn echoed(conn: i64, line: &str, ms: i64) -> bool {
     assert_eq!(write(conn, line.as_bytes()), line.len() as i64);
@@ -232,7 +179,7 @@ impl Drop for Server {
 
 #[test]
 fn echo_server_rides_out_descriptor_exhaustion() {
-    let dir = build_examples("exhaustion_examples");
+    let dir = build_examples("exhaustion_examples", &[]);
     let (out_log, err_log) = (dir.join("server.out"), dir.join("server.err"));
     // 16 descriptors: the standard three, the listener, and room for a
     // few clients; the rest must wait.

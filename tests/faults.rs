@@ -132,11 +132,6 @@ impl Drop for Link {
     }
 }
 
-fn dial_timeout(address: &str, ms: i64) -> i64 {
-    // SAFETY: NUL-terminated strings.
-    unsafe { net_dial_timeout(c"tcp".as_ptr(), cstr(address).as_ptr(), ms) }
-}
-
 #[test]
 fn link_down_mid_transfer_ends_reads_and_writes_at_their_deadlines() {
     let link = Link::new("down");

@@ -13,7 +13,7 @@
 mod common;
 use common::*;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -181,26 +181,13 @@ fn race_test_is_clean_under_asan_and_valgrind() {
     assert_no_definite_leak("race_test", &log);
 }
 
-/// Builds the examples with `cflags` into a scratch directory.
-fn build_examples(name: &str, cflags: &str, ldflags: &str) -> PathBuf {
-    let dir = scratch(name);
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(repo_dir().join("examples-c"))
-        .arg(format!("LIBDIR={}", lib_dir().display()))
-        .arg(format!("BUILDDIR={}", dir.display()))
-        .arg(format!("CFLAGS={cflags}"))
-        .arg(format!("LDFLAGS={ldflags}"))
-        .output()
-        .expect("run make");
-    assert!(out.status.success(), "make failed:\n{}", text(&out));
-    dir
-}
-
 #[test]
 fn examples_are_clean_under_asan_and_ubsan() {
     let san = ASAN_FLAGS.join(" ");
-    let dir = build_examples("san_examples_asan", &format!("-O1 -g {san}"), &san);
+    let dir = build_examples(
+        "san_examples_asan",
+        &[&format!("CFLAGS=-O1 -g {san}"), &format!("LDFLAGS={san}")],
+    );
     let out = asan_env(&mut Command::new("sh"))
         .arg(repo_dir().join("examples-c/demo.sh"))
         .arg(&dir)
@@ -216,26 +203,9 @@ fn examples_are_clean_under_asan_and_ubsan() {
     );
 }
 
-/// Waits (bounded) for `file` to hold a line starting with `prefix`.
-fn wait_for_line(file: &Path, prefix: &str) -> String {
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(file).unwrap_or_default();
-        if let Some(rest) = text.lines().find_map(|l| l.strip_prefix(prefix)) {
-            return rest.to_owned();
-        }
-        assert!(
-            Instant::now() < until,
-            "no {prefix:?} in {}",
-            file.display()
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn examples_are_clean_under_valgrind() {
-    let dir = build_examples("san_examples_valgrind", "-O1 -g", "");
+    let dir = build_examples("san_examples_valgrind", &["CFLAGS=-O1 -g", "LDFLAGS="]);
     let (out_log, vg_log) = (dir.join("server.out"), dir.join("server.valgrind"));
     let mut server = Command::new("valgrind")
         .args(VALGRIND)
@@ -246,7 +216,8 @@ fn examples_are_clean_under_valgrind() {
         .stderr(Stdio::null())
         .spawn()
         .expect("run valgrind");
-    let addr = wait_for_line(&out_log, "listening on ");
+    let addr = wait_for_line(&out_log, "listening on ", Duration::from_secs(30))
+        .expect("the server says where it listens");
 
     let mut client = Command::new("valgrind")
         .args(VALGRIND)

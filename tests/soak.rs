@@ -24,10 +24,6 @@ const WARM_UP: u64 = 10_000;
 const RSS_TOLERANCE_KB: i64 = 1024;
 const TIME_BUDGET: Duration = Duration::from_secs(180);
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
 fn rss_kb() -> i64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();

@@ -610,10 +610,6 @@ fn worker(
     calls.count
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
 fn seed() -> u64 {
     match std::env::var("GONET_STRESS_SEED") {
         Ok(s) => s.trim().parse().expect("GONET_STRESS_SEED is a u64"),
@@ -777,22 +773,10 @@ fn a_million_random_calls_from_eight_threads() {
 fn a_million_random_calls_with_the_wake_signal_off() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let seed = seed();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "a_million_random_calls_from_eight_threads",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("GONET_WAKE_SIGNAL", "0")
-        .env("GONET_STRESS_SEED", seed.to_string())
-        .output()
-        .expect("run the stress test in a child process");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("test result: ok. 1 passed"),
-        "with GONET_WAKE_SIGNAL=0 (replay with GONET_STRESS_SEED={seed}):\n{stdout}\n{stderr}"
+    expect_one_passed(
+        test_child(&[], "a_million_random_calls_from_eight_threads", false)
+            .env("GONET_WAKE_SIGNAL", "0")
+            .env("GONET_STRESS_SEED", seed.to_string()),
+        &format!("with GONET_WAKE_SIGNAL=0 (replay with GONET_STRESS_SEED={seed})"),
     );
-    print!("{stdout}");
 }

@@ -400,25 +400,7 @@ pub fn wait(
     list: &WaitList,
     still_valid: impl Fn() -> bool,
 ) -> Result<(), i32> {
-    match WAKER.try_with(ThisThreadsWaker::current) {
-        Ok(efd) if efd >= 0 => wait_with(efd, fd, events, deadline, list, still_valid),
-        // The thread's waker could not be made (or the thread is ending):
-        // fall back to a waker for this wait alone.
-        _ => {
-            let waker = ThreadWaker::new();
-            if waker.0 < 0 {
-                // Out of descriptors: nothing can wake this wait, but the
-                // wait needs no descriptor of its own. Poll the socket alone
-                // for a short slice (poll skips a negative descriptor); the
-                // caller re-checks closes and deadlines after each, so they
-                // still take effect, within a slice, and a read or write
-                // ends at its deadline instead of failing with EMFILE.
-                let slice_end = now_ns().saturating_add(UNWAKEABLE_SLICE_NS);
-                return poll_two(-1, fd, events, slice_end.min(deadline), still_valid);
-            }
-            wait_with(waker.0, fd, events, deadline, list, still_valid)
-        }
-    }
+    wait_listed(fd, events, deadline, &[list], still_valid)
 }
 
 /// As `wait`, woken also through a second socket's list: a copy waiting
@@ -430,38 +412,45 @@ pub fn wait_also(
     lists: [&WaitList; 2],
     still_valid: impl Fn() -> bool,
 ) -> Result<(), i32> {
+    wait_listed(fd, events, deadline, &lists, still_valid)
+}
+
+/// `wait`, registered in every one of `lists`.
+fn wait_listed(
+    fd: RawFd,
+    events: libc::c_short,
+    deadline: i64,
+    lists: &[&WaitList],
+    still_valid: impl Fn() -> bool,
+) -> Result<(), i32> {
     let thread_efd = WAKER
         .try_with(ThisThreadsWaker::current)
         .ok()
         .filter(|&efd| efd >= 0);
-    // As in `wait`: without the thread's waker, one for this wait alone.
+    // The thread's waker could not be made (or the thread is ending): a
+    // waker for this wait alone.
     let own = thread_efd.is_none().then(ThreadWaker::new);
     let efd = match (thread_efd, &own) {
         (Some(efd), _) => efd,
         (None, Some(w)) if w.0 >= 0 => w.0,
-        // Out of descriptors: poll in slices, as `wait` does.
+        // Out of descriptors: nothing can wake this wait, but the wait
+        // needs no descriptor of its own. Poll the socket alone for a
+        // short slice (poll skips a negative descriptor); the caller
+        // re-checks closes and deadlines after each, so they still take
+        // effect, within a slice, and a read or write ends at its deadline
+        // instead of failing with EMFILE.
         _ => {
             let slice_end = now_ns().saturating_add(UNWAKEABLE_SLICE_NS);
             return poll_two(-1, fd, events, slice_end.min(deadline), still_valid);
         }
     };
-    lists[1].add(Waiter::Polling(efd));
-    let result = wait_with(efd, fd, events, deadline, lists[0], still_valid);
-    lists[1].remove(Waiter::Polling(efd));
-    result
-}
-
-fn wait_with(
-    efd: RawFd,
-    fd: RawFd,
-    events: libc::c_short,
-    deadline: i64,
-    list: &WaitList,
-    still_valid: impl Fn() -> bool,
-) -> Result<(), i32> {
-    list.add(Waiter::Polling(efd));
+    for list in lists {
+        list.add(Waiter::Polling(efd));
+    }
     let result = poll_two(efd, fd, events, deadline, still_valid);
-    list.remove(Waiter::Polling(efd));
+    for list in lists {
+        list.remove(Waiter::Polling(efd));
+    }
     result
 }
 

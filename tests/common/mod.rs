@@ -6,6 +6,7 @@ use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Once;
+use std::time::{Duration, Instant};
 
 /// The directory holding the `libgonet.so` and `libgonet.a` that this test
 /// binary was built with: `target/<profile>/deps`, where cargo always
@@ -234,21 +235,38 @@ pub fn full_accept_queue() -> FullListener {
     }
 }
 
-/// Runs every other test of this binary again with `GONET_WAKE_SIGNAL=0`,
-/// where reads poll instead of blocking in `recv` (see src/poll/wait.rs), and
-/// fails unless they pass. `me` is the calling test, skipped in the rerun.
-pub fn rerun_with_polling_reads(me: &str) {
+/// The name the test harness gives test `test` of module `module` (the
+/// caller's `module_path!()`): test names leave out the binary's own name,
+/// so `api::close`'s tests run as `close::...`.
+pub fn test_name(module: &str, test: &str) -> String {
+    match module.split_once("::") {
+        Some((_, inner)) => format!("{inner}::{test}"),
+        None => test.to_owned(),
+    }
+}
+
+/// Runs every other test of the calling module again with
+/// `GONET_WAKE_SIGNAL=0`, where reads poll instead of blocking in `recv`
+/// (see src/poll/wait.rs), and fails unless they pass. `module` is the
+/// caller's `module_path!()`; `me` is the calling test, skipped in the
+/// rerun.
+pub fn rerun_with_polling_reads(module: &str, me: &str) {
     if std::env::var_os("GONET_WAKE_SIGNAL").is_some() {
         return; // This is the rerun, where `me` is skipped anyway.
     }
+    let prefix = test_name(module, "");
     let out = Command::new(std::env::current_exe().expect("test binary"))
         .env("GONET_WAKE_SIGNAL", "0")
-        .args(["--skip", me])
+        .arg(&prefix)
+        .args(["--skip", &format!("{prefix}{me}")])
         .output()
         .expect("rerun the test binary");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    // A filter that matched nothing also ends "ok": some must have run.
     assert!(
-        out.status.success() && stdout.contains("test result: ok"),
+        out.status.success()
+            && stdout.contains("test result: ok")
+            && !stdout.contains("ok. 0 passed"),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -306,4 +324,105 @@ pub fn assert_close_wakes(handle: i64, blocked: impl FnOnce() -> (i64, String) +
     assert_eq!(rc, gonet::NET_ECLOSED, "{msg}");
     assert!(msg.ends_with("use of closed network connection"), "{msg}");
     assert!(delay < Duration::from_millis(100), "woke after {delay:?}");
+}
+
+/// The number of descriptors this process has open: leak checks compare
+/// it before and after.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Dials `address` over TCP with a timeout: the code or handle.
+pub fn dial_timeout(address: &str, ms: i64) -> i64 {
+    // SAFETY: NUL-terminated strings.
+    unsafe { gonet::net_dial_timeout(c"tcp".as_ptr(), cstr(address).as_ptr(), ms) }
+}
+
+/// Closes every handle, each of which must still be open.
+pub fn close_all(handles: &[i64]) {
+    for &h in handles {
+        assert_eq!(gonet::net_close(h), 0, "{}", last_error());
+    }
+}
+
+/// This process's descriptor for the socket bound to `local` and
+/// connected to `peer` (`None`: not connected), found in /proc/self/fd.
+pub fn fd_of(local: &str, peer: Option<&str>) -> std::os::fd::RawFd {
+    use std::net::SocketAddr;
+    use std::os::fd::BorrowedFd;
+    let local: SocketAddr = local.parse().unwrap();
+    let peer: Option<SocketAddr> = peer.map(|p| p.parse().unwrap());
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
+        let Ok(fd) = entry.unwrap().file_name().to_string_lossy().parse() else {
+            continue;
+        };
+        // SAFETY: the descriptor is open for as long as the test holds its
+        // handle; it is only borrowed for queries.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let sock = socket2::SockRef::from(&borrowed);
+        let bound = sock.local_addr().ok().and_then(|a| a.as_socket());
+        let them = sock.peer_addr().ok().and_then(|a| a.as_socket());
+        if bound == Some(local) && them == peer {
+            return fd;
+        }
+    }
+    panic!("no descriptor for {local} -> {peer:?}");
+}
+
+/// Waits (at most `within`) for `file` to hold a line starting with
+/// `prefix`, and returns the rest of that line.
+pub fn wait_for_line(file: &Path, prefix: &str, within: Duration) -> Option<String> {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        if let Some(rest) = text.lines().find_map(|l| l.strip_prefix(prefix)) {
+            return Some(rest.to_owned());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Builds the C examples into scratch directory `name` against this
+/// build's library, with extra make variables (`CFLAGS=...`).
+pub fn build_examples(name: &str, vars: &[&str]) -> PathBuf {
+    let dir = scratch(name);
+    let builddir = format!("BUILDDIR={}", dir.display());
+    let mut args = vec![builddir.as_str()];
+    args.extend_from_slice(vars);
+    make(&repo_dir().join("examples-c"), &args);
+    dir
+}
+
+/// A command that runs test `test` of this binary alone in a child process
+/// (an ignored test when `ignored`), under `wrapper` when it is not empty
+/// (`["ip", "netns", "exec", name]`); run it with `expect_one_passed`.
+pub fn test_child(wrapper: &[&str], test: &str, ignored: bool) -> Command {
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(args).arg(exe);
+            cmd
+        }
+        None => Command::new(exe),
+    };
+    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"]);
+    if ignored {
+        cmd.arg("--ignored");
+    }
+    cmd
+}
+
+/// Runs a `test_child` command and fails, saying `context` and showing
+/// its output, unless its one test ran and passed; prints that output.
+pub fn expect_one_passed(cmd: &mut Command, context: &str) {
+    let out = cmd.output().expect("run the child test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{context}:\n{stdout}\n{stderr}"
+    );
+    print!("{stdout}");
 }

@@ -14,8 +14,7 @@
 //! marked ignored so that a plain run lists them as such; their outer test
 //! runs them in the namespace and fails if they do.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use std::process::Command;
 use std::thread;
@@ -93,26 +92,11 @@ impl Netns {
     /// Runs the ignored test `test` of this binary inside the namespace
     /// and fails unless it ran and passed.
     fn run(&self, test: &str) {
-        let exe = std::env::current_exe().unwrap();
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .arg(exe)
-            .args([
-                "--exact",
-                test,
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .output()
-            .expect("run ip netns exec");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && stdout.contains("test result: ok. 1 passed"),
-            "{test} failed inside the namespace:\n{stdout}\n{stderr}"
+        let name = test_name(module_path!(), test);
+        expect_one_passed(
+            &mut test_child(&["ip", "netns", "exec", &self.name], &name, true),
+            &format!("{test} failed inside the namespace"),
         );
-        print!("{stdout}");
     }
 }
 
@@ -137,11 +121,6 @@ fn lookup(host: &str) -> Vec<String> {
         .to_string_lossy()
         .into_owned();
     text.lines().map(str::to_owned).collect()
-}
-
-fn dial_timeout(address: &str, ms: i64) -> i64 {
-    // SAFETY: NUL-terminated strings.
-    unsafe { net_dial_timeout(cstr("tcp").as_ptr(), cstr(address).as_ptr(), ms) }
 }
 
 fn port_of(h: i64) -> String {

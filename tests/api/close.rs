@@ -1,8 +1,7 @@
 //! Close from any thread wakes blocked reads, writes and accepts; closed,
 //! made-up and stale handles are never mistaken for live ones.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use std::thread;
 use std::time::Duration;
@@ -103,5 +102,5 @@ fn a_stale_handle_never_reaches_a_newer_connection() {
 /// polling way that replaces them then must keep every promise above too.
 #[test]
 fn the_same_tests_pass_with_polling_reads() {
-    rerun_with_polling_reads("the_same_tests_pass_with_polling_reads");
+    rerun_with_polling_reads(module_path!(), "the_same_tests_pass_with_polling_reads");
 }

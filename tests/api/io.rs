@@ -1,8 +1,7 @@
 //! Reads and writes: full writes, atomic among threads; concurrent reads;
 //! end of stream after buffered data; writes to a vanished peer.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use std::thread;
 

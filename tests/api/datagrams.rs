@@ -2,34 +2,13 @@
 //! ICMP refusal on connected sockets, close and deadlines waking blocked
 //! reads, Go's messages, and stream-only calls refused.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use socket2::SockRef;
-use std::net::SocketAddr;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::BorrowedFd;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// This process's descriptor for the unconnected socket bound to `local`.
-fn fd_of(local: &str) -> RawFd {
-    let local: SocketAddr = local.parse().unwrap();
-    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
-        let Ok(fd) = entry.unwrap().file_name().to_string_lossy().parse() else {
-            continue;
-        };
-        // SAFETY: the descriptor stays open while the test holds its
-        // handle; it is only borrowed for queries and options.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-        let sock = SockRef::from(&borrowed);
-        let bound = sock.local_addr().ok().and_then(|a| a.as_socket());
-        if bound == Some(local) && sock.peer_addr().is_err() {
-            return fd;
-        }
-    }
-    panic!("no descriptor bound to {local}");
-}
 
 fn payload(seq: u32, size: usize) -> Vec<u8> {
     let mut p: Vec<u8> = (0..size)
@@ -39,12 +18,6 @@ fn payload(seq: u32, size: usize) -> Vec<u8> {
         p[..4].copy_from_slice(&seq.to_le_bytes());
     }
     p
-}
-
-fn close_all(handles: &[i64]) {
-    for &h in handles {
-        assert_eq!(net_close(h), 0, "{}", last_error());
-    }
 }
 
 /// An address on loopback where no UDP socket listens (just freed).
@@ -71,7 +44,7 @@ fn a_thousand_datagrams_keep_their_boundaries_and_content() {
     let server = listen_packet("udp", "127.0.0.1:0");
     let server_addr = local_addr(server);
     // SAFETY: the descriptor stays open while the test holds `server`.
-    let server_fd = unsafe { BorrowedFd::borrow_raw(fd_of(&server_addr)) };
+    let server_fd = unsafe { BorrowedFd::borrow_raw(fd_of(&server_addr, None)) };
     SockRef::from(&server_fd)
         .set_recv_buffer_size(4 << 20)
         .unwrap();

@@ -1,7 +1,6 @@
 //! Addresses as Go parses them, and address errors in Go's words.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 
 #[test]

@@ -1,42 +1,11 @@
 //! Go's defaults on every socket gonet makes, and EINTR retried inside.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use socket2::SockRef;
-use std::net::SocketAddr;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::thread;
 use std::time::Duration;
-
-/// Finds this process's descriptor for the socket with these addresses.
-fn fd_of(local: &str, peer: Option<&str>) -> RawFd {
-    let local: SocketAddr = local.parse().unwrap();
-    let peer: Option<SocketAddr> = peer.map(|p| p.parse().unwrap());
-    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
-        let Ok(fd) = entry
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .parse::<RawFd>()
-        else {
-            continue;
-        };
-        // SAFETY: the descriptor is open for as long as this test holds the
-        // handle; it is only borrowed for queries.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-        let sock = SockRef::from(&borrowed);
-        let Ok(me) = sock.local_addr() else { continue };
-        if me.as_socket() != Some(local) {
-            continue;
-        }
-        let them = sock.peer_addr().ok().and_then(|a| a.as_socket());
-        if them == peer {
-            return fd;
-        }
-    }
-    panic!("no descriptor for {local} -> {peer:?}");
-}
 
 fn assert_cloexec(fd: RawFd) {
     // SAFETY: F_GETFD on an open descriptor has no memory effects.

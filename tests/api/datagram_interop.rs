@@ -3,8 +3,7 @@
 //! datagram sockets. Every Python peer kills itself after 20 s (SIGALRM)
 //! and gives up on a silent socket after 10 s, so no test can hang.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

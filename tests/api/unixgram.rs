@@ -3,18 +3,11 @@
 //! close and deadlines waking blocked calls, including a send blocked on a
 //! peer whose queue is full.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
-
-fn close_all(handles: &[i64]) {
-    for &h in handles {
-        assert_eq!(net_close(h), 0, "{}", last_error());
-    }
-}
 
 /// CPU time used by the calling thread.
 fn thread_cpu() -> Duration {

@@ -1,8 +1,7 @@
 //! `net_copy` and `net_sendfile`: bytes arrive exactly, limits hold,
 //! close and deadlines interrupt them, bad input gets a clear code.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use std::io::Write as _;
 use std::os::fd::AsRawFd;

@@ -1,8 +1,7 @@
 //! Deadlines: pending and future I/O fails with NET_ETIMEOUT once one
 //! passes; moving it back into the future makes I/O work again.
 
-mod common;
-use common::*;
+use crate::common::*;
 use gonet::*;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -258,7 +257,7 @@ fn dial_timeout_to_a_non_answering_address() {
 /// polling way that replaces them then must keep every promise above too.
 #[test]
 fn the_same_tests_pass_with_polling_reads() {
-    rerun_with_polling_reads("the_same_tests_pass_with_polling_reads");
+    rerun_with_polling_reads(module_path!(), "the_same_tests_pass_with_polling_reads");
 }
 
 /// Deadline changes interrupt a blocked reader with the wake signal; the
