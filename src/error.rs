@@ -36,43 +36,50 @@ pub const NET_ESYSTEM: i64 = -13;
 /// (`net_dialer_cancel`) or closed.
 pub const NET_ECANCELED: i64 = -14;
 
-/// The class of a failure; each maps to one `NET_E*` code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Code {
-    Inval,
-    Closed,
-    Timeout,
-    Addr,
-    NoHost,
-    Refused,
-    Reset,
-    Pipe,
-    AddrInUse,
-    Unreach,
-    MsgSize,
-    Internal,
-    System,
-    Canceled,
+/// The codes as one table: each `Code` variant, the constant above that
+/// is its value (the only place a value is written), and the static text
+/// `net_strerror` gives for it. The constants themselves stay plain
+/// items, as cbindgen needs them to write the header.
+macro_rules! codes {
+    ($($variant:ident = $value:ident, $text:literal;)*) => {
+        /// The class of a failure; each maps to one `NET_E*` code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(i64)]
+        pub enum Code {
+            $($variant = $value,)*
+        }
+
+        /// A static description of a code, for `net_strerror`.
+        pub fn describe(code: i64) -> &'static std::ffi::CStr {
+            match code {
+                0 => c"success",
+                $($value => $text,)*
+                _ => c"unknown error code",
+            }
+        }
+    };
+}
+
+codes! {
+    Inval = NET_EINVAL, c"invalid argument";
+    Closed = NET_ECLOSED, c"use of closed network connection";
+    Timeout = NET_ETIMEOUT, c"i/o timeout";
+    Addr = NET_EADDR, c"bad address or unknown network";
+    NoHost = NET_ENOHOST, c"no such host";
+    Refused = NET_EREFUSED, c"connection refused";
+    Reset = NET_ERESET, c"connection reset by peer";
+    Pipe = NET_EPIPE, c"broken pipe";
+    AddrInUse = NET_EADDRINUSE, c"address already in use";
+    Unreach = NET_EUNREACH, c"network or host unreachable";
+    MsgSize = NET_EMSGSIZE, c"message too long";
+    Internal = NET_EINTERNAL, c"internal error";
+    System = NET_ESYSTEM, c"operating system error";
+    Canceled = NET_ECANCELED, c"operation was canceled";
 }
 
 impl Code {
     pub fn value(self) -> i64 {
-        match self {
-            Code::Inval => NET_EINVAL,
-            Code::Closed => NET_ECLOSED,
-            Code::Timeout => NET_ETIMEOUT,
-            Code::Addr => NET_EADDR,
-            Code::NoHost => NET_ENOHOST,
-            Code::Refused => NET_EREFUSED,
-            Code::Reset => NET_ERESET,
-            Code::Pipe => NET_EPIPE,
-            Code::AddrInUse => NET_EADDRINUSE,
-            Code::Unreach => NET_EUNREACH,
-            Code::MsgSize => NET_EMSGSIZE,
-            Code::Internal => NET_EINTERNAL,
-            Code::System => NET_ESYSTEM,
-            Code::Canceled => NET_ECANCELED,
-        }
+        self as i64
     }
 
     fn from_errno(errno: i32) -> Code {
@@ -93,28 +100,6 @@ impl Code {
             libc::EINVAL => Code::Inval,
             _ => Code::System,
         }
-    }
-}
-
-/// A static description of a code, for `net_strerror`.
-pub fn describe(code: i64) -> &'static std::ffi::CStr {
-    match code {
-        0 => c"success",
-        NET_EINVAL => c"invalid argument",
-        NET_ECLOSED => c"use of closed network connection",
-        NET_ETIMEOUT => c"i/o timeout",
-        NET_EADDR => c"bad address or unknown network",
-        NET_ENOHOST => c"no such host",
-        NET_EREFUSED => c"connection refused",
-        NET_ERESET => c"connection reset by peer",
-        NET_EPIPE => c"broken pipe",
-        NET_EADDRINUSE => c"address already in use",
-        NET_EUNREACH => c"network or host unreachable",
-        NET_EMSGSIZE => c"message too long",
-        NET_EINTERNAL => c"internal error",
-        NET_ESYSTEM => c"operating system error",
-        NET_ECANCELED => c"operation was canceled",
-        _ => c"unknown error code",
     }
 }
 
@@ -316,5 +301,31 @@ pub fn errno_text(errno: i32) -> String {
     match chars.next() {
         Some(first) if !text.starts_with("I/O") => first.to_lowercase().chain(chars).collect(),
         _ => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every value from NET_EINVAL to NET_ECANCELED is a code with a text
+    /// of its own; anything else is unknown.
+    #[test]
+    fn every_code_has_one_text() {
+        let texts: Vec<_> = (NET_ECANCELED..=NET_EINVAL).map(describe).collect();
+        for (i, text) in texts.iter().enumerate() {
+            assert_ne!(
+                *text,
+                c"unknown error code",
+                "code {}",
+                NET_ECANCELED + i as i64
+            );
+            assert!(!texts[..i].contains(text), "{text:?} twice");
+        }
+        assert_eq!(describe(0), c"success");
+        assert_eq!(describe(NET_ECANCELED - 1), c"unknown error code");
+        assert_eq!(describe(1), c"unknown error code");
+        assert_eq!(Code::Canceled.value(), NET_ECANCELED);
+        assert_eq!(describe(Code::Refused.value()), c"connection refused");
     }
 }
