@@ -2,8 +2,8 @@
 //! and the per-connection options.
 
 use super::boundary::{
-    arg_str, as_count, call, check_len, deadline_from_timeout, lookup, lookup_conn, lookup_role,
-    write_text,
+    arg_str, as_count, call, call_io, check_len, deadline_from_timeout, lookup, lookup_conn,
+    lookup_role, write_text,
 };
 use crate::error::{Cause, NetError, Result, SyscallResult};
 use crate::handle;
@@ -132,7 +132,7 @@ pub extern "C" fn net_accept(listener: i64) -> i64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i64 {
     const OP: &str = "read";
-    call(OP, || {
+    call_io(OP, || {
         check_len(OP, buf.is_null(), len)?;
         let fd = lookup_conn(OP, conn)?;
         let buf: &mut [u8] = if len == 0 {
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i6
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) -> i64 {
     const OP: &str = "write";
-    call(OP, || {
+    call_io(OP, || {
         check_len(OP, buf.is_null(), len)?;
         let fd = lookup_conn(OP, conn)?;
         let buf: &[u8] = if len == 0 {

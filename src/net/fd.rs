@@ -9,8 +9,11 @@
 
 use super::addr::{Addr, Network, to_addr};
 use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
-use crate::poll::{self, Direction, NO_DEADLINE, WaitList, fork_generation, now_ns, sys};
+use crate::poll::{
+    self, CancelHeldOff, Direction, NO_DEADLINE, WaitList, fork_generation, now_ns, sys,
+};
 use socket2::Socket;
+use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -32,7 +35,8 @@ pub enum Role {
 /// touches).
 #[repr(C)]
 pub struct NetFd {
-    sock: Socket,
+    /// Closed by `Drop for NetFd`, not by `Socket`'s own drop.
+    sock: ManuallyDrop<Socket>,
     pub role: Role,
     pub net: Network,
     closed: AtomicBool,
@@ -76,7 +80,7 @@ impl NetFd {
             None => OnceLock::new(),
         };
         NetFd {
-            sock,
+            sock: ManuallyDrop::new(sock),
             net,
             role,
             laddr: known_laddr,
@@ -118,6 +122,10 @@ impl NetFd {
     /// connections name both ends (an unconnected packet socket only its
     /// own), listeners their own address.
     pub fn error(&self, op: &'static str, cause: Cause) -> NetError {
+        // The text can need the name of an IPv6 zone's interface, which
+        // glibc finds through a socket it then closes: a cancellation
+        // point, on the error path of calls that do not hold cancel off.
+        let _cancel = CancelHeldOff::new();
         let text = |a: Option<&Addr>| a.map(Addr::to_string);
         let (source, addr) = match self.role {
             Role::Conn | Role::Packet => (text(self.laddr()), text(self.raddr.as_ref())),
@@ -433,5 +441,15 @@ impl NetFd {
             .shutdown(how)
             .syscall("shutdown")
             .map_err(|c| self.error(op, c))
+    }
+}
+
+impl Drop for NetFd {
+    /// The last user of a descriptor closes it, and that can be a
+    /// `net_read` or `net_write`, which do not hold cancel off: closed
+    /// through `syscall(2)`, which is not a cancellation point, as glibc's
+    /// `close` is.
+    fn drop(&mut self) {
+        sys::close(self.sock.as_raw_fd());
     }
 }

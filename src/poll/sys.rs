@@ -1,6 +1,56 @@
 //! Thin wrappers over the system calls gonet makes on its hot paths.
+//!
+//! The reads and writes here go through `syscall(2)` rather than glibc's
+//! `recv`, `send`, `recvmsg` and `sendto`, which are cancellation points:
+//! with no cancellation point on their paths, `net_read` and `net_write`
+//! need not hold `pthread_cancel` off (two atomic updates of the thread's
+//! cancel state a call, see `capi/boundary.rs`), and glibc's wrappers in a
+//! threaded program also switch the thread to asynchronous cancellation
+//! around each call and back (two more). A thread blocked here that is
+//! cancelled stays blocked (the cancel only marks it) until a close or a
+//! deadline ends the call; the cancel acts at its next cancellation point.
 
 use std::os::fd::RawFd;
+
+/// The result of a raw system call: the count, or the errno.
+fn counted(n: libc::c_long) -> Result<usize, i32> {
+    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+}
+
+/// `recvfrom(fd, buf, len, flags, NULL, NULL)`, not a cancellation point.
+///
+/// # Safety
+/// `buf` is valid for writes of `len` bytes.
+unsafe fn raw_recv(fd: RawFd, buf: *mut u8, len: usize, flags: libc::c_int) -> Result<usize, i32> {
+    let null = std::ptr::null_mut::<libc::c_void>();
+    // SAFETY: the caller's promise on buf; NULL address and length ask for
+    // no sender.
+    counted(unsafe { libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, null, null) })
+}
+
+/// `sendto(fd, buf, len, flags, addr, addr_len)`, not a cancellation point.
+///
+/// # Safety
+/// `buf` is valid for reads of `len` bytes; `addr` is NULL with `addr_len`
+/// 0 or points to a socket address of `addr_len` bytes.
+unsafe fn raw_send(
+    fd: RawFd,
+    buf: *const u8,
+    len: usize,
+    flags: libc::c_int,
+    addr: *const libc::sockaddr,
+    addr_len: libc::socklen_t,
+) -> Result<usize, i32> {
+    // SAFETY: passed on from the caller.
+    counted(unsafe { libc::syscall(libc::SYS_sendto, fd, buf, len, flags, addr, addr_len) })
+}
+
+/// Closes a descriptor without being a cancellation point (the last user
+/// of a socket closes it, which can be inside `net_read`).
+pub fn close(fd: RawFd) {
+    // SAFETY: the caller owns fd and gives it up.
+    unsafe { libc::syscall(libc::SYS_close, fd) };
+}
 
 /// The calling thread's `errno`.
 pub fn errno() -> i32 {
@@ -27,40 +77,39 @@ const MAX_RW: usize = 1 << 30;
 pub fn recv(fd: RawFd, buf: &mut [u8]) -> Result<usize, i32> {
     let len = buf.len().min(MAX_RW);
     // SAFETY: buf is valid for writes of len bytes.
-    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), len, libc::MSG_DONTWAIT) };
-    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+    unsafe { raw_recv(fd, buf.as_mut_ptr(), len, libc::MSG_DONTWAIT) }
 }
 
 /// `recv` on a blocking socket: waits in the kernel for data.
 pub fn recv_blocking(fd: RawFd, buf: &mut [u8]) -> Result<usize, i32> {
     let len = buf.len().min(MAX_RW);
     // SAFETY: buf is valid for writes of len bytes.
-    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), len, 0) };
-    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+    unsafe { raw_recv(fd, buf.as_mut_ptr(), len, 0) }
 }
 
 /// `send` without blocking and without SIGPIPE; `Err(errno)` on failure.
 pub fn send(fd: RawFd, buf: &[u8]) -> Result<usize, i32> {
     let len = buf.len().min(MAX_RW);
-    // SAFETY: buf is valid for reads of len bytes.
-    let n = unsafe {
-        libc::send(
-            fd,
-            buf.as_ptr().cast(),
-            len,
-            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-        )
-    };
-    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    // SAFETY: buf is valid for reads of len bytes; no address.
+    unsafe { raw_send(fd, buf.as_ptr(), len, flags, std::ptr::null(), 0) }
 }
 
 /// `send` on a blocking socket, without SIGPIPE: waits in the kernel for
 /// room in the send buffer.
 pub fn send_blocking(fd: RawFd, buf: &[u8]) -> Result<usize, i32> {
     let len = buf.len().min(MAX_RW);
-    // SAFETY: buf is valid for reads of len bytes.
-    let n = unsafe { libc::send(fd, buf.as_ptr().cast(), len, libc::MSG_NOSIGNAL) };
-    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+    // SAFETY: buf is valid for reads of len bytes; no address.
+    unsafe {
+        raw_send(
+            fd,
+            buf.as_ptr(),
+            len,
+            libc::MSG_NOSIGNAL,
+            std::ptr::null(),
+            0,
+        )
+    }
 }
 
 /// Whether `fd` has something to read (for a listener: a connection
@@ -114,7 +163,9 @@ pub fn recv_datagram(fd: RawFd, buf: &mut [u8]) -> Result<(usize, socket2::SockA
             msg.msg_namelen = *addr_len;
             msg.msg_iov = &mut iov;
             msg.msg_iovlen = 1;
-            let n = libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC);
+            // Through syscall(2): not a cancellation point (see above).
+            let flags = libc::MSG_DONTWAIT | libc::MSG_TRUNC;
+            let n = libc::syscall(libc::SYS_recvmsg, fd, &mut msg, flags);
             if n < 0 {
                 return Err(std::io::Error::last_os_error());
             }
@@ -135,17 +186,8 @@ pub fn send_datagram(fd: RawFd, buf: &[u8], to: Option<&socket2::SockAddr>) -> R
         return Err(libc::EMSGSIZE);
     }
     let (addr, addr_len) = to.map_or((std::ptr::null(), 0), |a| (a.as_ptr(), a.len()));
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
     // SAFETY: buf is valid for reads of its length; addr is NULL with
     // length 0, or points to a socket address of addr_len bytes.
-    let n = unsafe {
-        libc::sendto(
-            fd,
-            buf.as_ptr().cast(),
-            buf.len(),
-            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-            addr.cast(),
-            addr_len,
-        )
-    };
-    if n < 0 { Err(errno()) } else { Ok(n as usize) }
+    unsafe { raw_send(fd, buf.as_ptr(), buf.len(), flags, addr.cast(), addr_len) }
 }

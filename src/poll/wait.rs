@@ -16,7 +16,7 @@
 //! The socket descriptor itself is never closed under a waiting thread
 //! (see `net/fd.rs`), so its number cannot be reused under it either.
 
-use super::process;
+use super::process::{self, CancelHeldOff};
 use super::sys::{errno, now_ns};
 use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
@@ -423,6 +423,10 @@ fn wait_listed(
     lists: &[&WaitList],
     still_valid: impl Fn() -> bool,
 ) -> Result<(), i32> {
+    // poll and the eventfd's read are cancellation points, and a read or
+    // write (which does not hold cancel off for its fast path) can get
+    // here.
+    let _cancel = CancelHeldOff::new();
     let thread_efd = WAKER
         .try_with(ThisThreadsWaker::current)
         .ok()
