@@ -140,14 +140,18 @@ impl NetFd {
         })
     }
 
+    /// SeqCst, as the deadlines' loads: `WaitList::block_in` relies on
+    /// these loads, made after it registers, being ordered after its
+    /// registration (on x86 a SeqCst load is a plain load, as an Acquire
+    /// one is).
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.closed.load(Ordering::SeqCst)
     }
 
     pub(crate) fn deadline(&self, dir: Direction) -> i64 {
         match dir {
-            Direction::Read => self.read_deadline.load(Ordering::Acquire),
-            _ => self.write_deadline.load(Ordering::Acquire),
+            Direction::Read => self.read_deadline.load(Ordering::SeqCst),
+            _ => self.write_deadline.load(Ordering::SeqCst),
         }
     }
 
