@@ -19,4 +19,5 @@ mod deadlines;
 mod defaults;
 mod dialing;
 mod io;
+mod layers;
 mod unixgram;
