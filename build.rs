@@ -12,6 +12,7 @@ fn main() {
     // compatible libgonet.so.0.x replaces it.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libgonet.so.0");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    soname_link(&out_dir);
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");
@@ -33,4 +34,31 @@ fn main() {
             .expect("include/ can be made");
         std::fs::write(&header, &text).expect("include/gonet.h is writable");
     }
+}
+
+/// Puts the soname link `libgonet.so.0 -> libgonet.so` beside the library
+/// cargo is about to write, so that a program linked with
+/// `-L target/release -lgonet` and an rpath there starts without a
+/// `make` step. OUT_DIR is `<target>/<profile>/build/gonet-<hash>/out`;
+/// the library goes to `<target>/<profile>`. Best effort: where the layout
+/// differs (a separate `build-dir`), nothing is made and nothing fails.
+fn soname_link(out_dir: &std::path::Path) {
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+        return;
+    };
+    if out_dir
+        .parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.ends_with("build"))
+        != Some(true)
+    {
+        return;
+    }
+    let link = profile_dir.join("libgonet.so.0");
+    if std::fs::read_link(&link).ok().as_deref() == Some(std::path::Path::new("libgonet.so")) {
+        return;
+    }
+    let _ = std::fs::remove_file(&link);
+    // A dangling link until cargo writes libgonet.so, moments later.
+    let _ = std::os::unix::fs::symlink("libgonet.so", &link);
 }
