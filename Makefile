@@ -1,7 +1,8 @@
 # Builds and installs the gonet C library.
 #
 #   make                             cargo build --release
-#   make install PREFIX=/usr/local   install the library, header and gonet.pc
+#   make install PREFIX=/usr/local   install the library, headers, gonet.pc,
+#                                    the CMake package and the man pages
 #   make uninstall PREFIX=/usr/local remove them again
 #   make examples                    build the C examples (see examples-c/)
 #
@@ -14,6 +15,7 @@ PREFIX ?= /usr/local
 libdir ?= $(PREFIX)/lib
 includedir ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
+mandir ?= $(PREFIX)/share/man
 
 VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
 SOMAJOR := 0
@@ -27,6 +29,10 @@ endif
 # System libraries a program linking libgonet.a needs, as printed by
 #   cargo rustc --release --lib --crate-type staticlib -- --print native-static-libs
 STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+# Generated from include/gonet.h by tools/manpages.py (tests/man.rs checks
+# they are current).
+MAN_PAGES := $(wildcard man/man3/*.3)
 
 .PHONY: all lib install uninstall examples
 
@@ -44,12 +50,14 @@ endif
 	    { echo "no $(LIBDIR)/$$f: build the library or set LIBDIR" >&2; exit 1; }; done
 
 install: lib
-	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) \
+	    $(DESTDIR)$(mandir)/man3
 	install -m 755 $(LIBDIR)/libgonet.so $(DESTDIR)$(libdir)/libgonet.so.$(VERSION)
 	ln -sfn libgonet.so.$(VERSION) $(DESTDIR)$(libdir)/libgonet.so.$(SOMAJOR)
 	ln -sfn libgonet.so.$(SOMAJOR) $(DESTDIR)$(libdir)/libgonet.so
 	install -m 644 $(LIBDIR)/libgonet.a $(DESTDIR)$(libdir)/libgonet.a
-	install -m 644 include/gonet.h $(DESTDIR)$(includedir)/gonet.h
+	install -m 644 include/gonet.h include/gonet.hpp $(DESTDIR)$(includedir)/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(mandir)/man3/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' gonet.pc.in > $(DESTDIR)$(pkgconfigdir)/gonet.pc
@@ -60,6 +68,8 @@ uninstall:
 	      $(DESTDIR)$(libdir)/libgonet.so \
 	      $(DESTDIR)$(libdir)/libgonet.a \
 	      $(DESTDIR)$(includedir)/gonet.h \
+	      $(DESTDIR)$(includedir)/gonet.hpp \
+	      $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN_PAGES))) \
 	      $(DESTDIR)$(pkgconfigdir)/gonet.pc
 	-rmdir $(DESTDIR)$(pkgconfigdir) 2>/dev/null || true
 

@@ -146,14 +146,45 @@ int main() {
 }
 "#;
 
-const INSTALLED: [&str; 6] = [
+const INSTALLED: [&str; 9] = [
     "lib/libgonet.so.0.1.0",
     "lib/libgonet.so.0",
     "lib/libgonet.so",
     "lib/libgonet.a",
     "include/gonet.h",
+    "include/gonet.hpp",
     "lib/pkgconfig/gonet.pc",
+    "share/man/man3/gonet.3",
+    "share/man/man3/net_dial.3",
 ];
+
+/// Every man page in the tree is installed, and `man 3 net_dial` finds the
+/// installed one through MANPATH.
+fn check_man_pages(prefix: &Path) {
+    let man3 = common::repo_dir().join("man/man3");
+    let mut pages = 0;
+    for entry in std::fs::read_dir(&man3).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert_eq!(
+            std::fs::read(prefix.join("share/man/man3").join(&name)).ok(),
+            std::fs::read(man3.join(&name)).ok(),
+            "{name:?} not installed as it is"
+        );
+        pages += 1;
+    }
+    assert!(pages > 30, "{pages} pages");
+    let out = Command::new("man")
+        .args(["-w", "3", "net_dial"])
+        .env("MANPATH", prefix.join("share/man"))
+        .output()
+        .expect("run man");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        prefix.join("share/man/man3/net_dial.3").display().to_string(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 #[test]
 fn install_link_and_uninstall() {
@@ -172,6 +203,7 @@ fn install_link_and_uninstall() {
         std::fs::read(prefix.join("include/gonet.h")).unwrap(),
         std::fs::read(common::include_dir().join("gonet.h")).unwrap()
     );
+    check_man_pages(&prefix);
     let pc = std::fs::read_to_string(prefix.join("lib/pkgconfig/gonet.pc")).unwrap();
     assert!(
         pc.contains(&format!("prefix={}\n", prefix.display())),
