@@ -16,6 +16,7 @@ libdir ?= $(PREFIX)/lib
 includedir ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
 mandir ?= $(PREFIX)/share/man
+cmakedir ?= $(libdir)/cmake/gonet
 
 VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
 SOMAJOR := 0
@@ -51,13 +52,14 @@ endif
 
 install: lib
 	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) \
-	    $(DESTDIR)$(mandir)/man3
+	    $(DESTDIR)$(mandir)/man3 $(DESTDIR)$(cmakedir)
 	install -m 755 $(LIBDIR)/libgonet.so $(DESTDIR)$(libdir)/libgonet.so.$(VERSION)
 	ln -sfn libgonet.so.$(VERSION) $(DESTDIR)$(libdir)/libgonet.so.$(SOMAJOR)
 	ln -sfn libgonet.so.$(SOMAJOR) $(DESTDIR)$(libdir)/libgonet.so
 	install -m 644 $(LIBDIR)/libgonet.a $(DESTDIR)$(libdir)/libgonet.a
 	install -m 644 include/gonet.h include/gonet.hpp $(DESTDIR)$(includedir)/
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(mandir)/man3/
+	install -m 644 cmake/gonetConfig.cmake cmake/gonetConfigVersion.cmake $(DESTDIR)$(cmakedir)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@STATIC_LIBS@|$(STATIC_LIBS)|' gonet.pc.in > $(DESTDIR)$(pkgconfigdir)/gonet.pc
@@ -69,9 +71,11 @@ uninstall:
 	      $(DESTDIR)$(libdir)/libgonet.a \
 	      $(DESTDIR)$(includedir)/gonet.h \
 	      $(DESTDIR)$(includedir)/gonet.hpp \
+	      $(DESTDIR)$(cmakedir)/gonetConfig.cmake \
+	      $(DESTDIR)$(cmakedir)/gonetConfigVersion.cmake \
 	      $(addprefix $(DESTDIR)$(mandir)/man3/,$(notdir $(MAN_PAGES))) \
 	      $(DESTDIR)$(pkgconfigdir)/gonet.pc
-	-rmdir $(DESTDIR)$(pkgconfigdir) 2>/dev/null || true
+	-rmdir $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(cmakedir) 2>/dev/null || true
 
 examples:
 	$(MAKE) -C examples-c

@@ -45,7 +45,11 @@ fn header_functions() -> BTreeSet<String> {
 
 #[test]
 fn the_library_exports_exactly_the_header_functions() {
-    let (rc, text) = output(Command::new("nm").args(["-D", "--defined-only"]).arg(library()));
+    let (rc, text) = output(
+        Command::new("nm")
+            .args(["-D", "--defined-only"])
+            .arg(library()),
+    );
     assert_eq!(rc, 0, "{text}");
     let exported: BTreeSet<String> = text
         .lines()

@@ -1,10 +1,12 @@
 //! `make install` into a temporary prefix, then programs built the way a
 //! user would: C through pkg-config (shared and static), C++ with the
-//! installed header; then `make uninstall`.
+//! installed header, and a CMake project through `find_package(gonet)`
+//! (shared and static); then `make uninstall`. And `cargo cinstall`
+//! (cargo-c) installs the same files, which the same CMake project uses.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -146,7 +148,7 @@ int main() {
 }
 "#;
 
-const INSTALLED: [&str; 9] = [
+const INSTALLED: [&str; 11] = [
     "lib/libgonet.so.0.1.0",
     "lib/libgonet.so.0",
     "lib/libgonet.so",
@@ -156,7 +158,97 @@ const INSTALLED: [&str; 9] = [
     "lib/pkgconfig/gonet.pc",
     "share/man/man3/gonet.3",
     "share/man/man3/net_dial.3",
+    "lib/cmake/gonet/gonetConfig.cmake",
+    "lib/cmake/gonet/gonetConfigVersion.cmake",
 ];
+
+const CMAKE_PROJECT: &str = r#"
+cmake_minimum_required(VERSION 3.11)
+project(consumer C CXX)
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+
+# The version file refuses a release newer than the installed one.
+find_package(gonet 1.0 QUIET)
+if(gonet_FOUND)
+  message(FATAL_ERROR "gonet 1.0 found, but 0.1.0 is installed")
+endif()
+find_package(gonet 0.1 REQUIRED)
+
+add_executable(app_shared app.c)
+target_link_libraries(app_shared PRIVATE gonet::gonet)
+add_executable(app_static app.c)
+target_link_libraries(app_static PRIVATE gonet::gonet_static)
+add_executable(app_hpp app_hpp.cpp)
+target_link_libraries(app_hpp PRIVATE gonet::gonet)
+"#;
+
+/// A C++ program on the installed gonet.hpp.
+const HPP_PROGRAM: &str = r#"
+#include <gonet.hpp>
+#include <cstdio>
+int main() {
+    try {
+        gonet::Listener ln = gonet::listen("tcp", "127.0.0.1:0");
+        gonet::Conn c = gonet::dial("tcp", ln.local_addr());
+        gonet::Conn s = ln.accept();
+        c.write("ping");
+        s.set_read_deadline(std::chrono::seconds(5));
+        if (s.read(4) != "ping") return 1;
+        std::puts("ok");
+        return 0;
+    } catch (const gonet::error &e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
+    }
+}
+"#;
+
+/// Configures, builds and runs the CMake consumer against `prefix`: the
+/// shared program records the soname and finds the library through the
+/// rpath CMake gives it; the static one needs no libgonet at run time.
+fn cmake_consumer(prefix: &Path, dir: &Path) {
+    let src = dir.join("consumer");
+    let build = dir.join("consumer-build");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("CMakeLists.txt"), CMAKE_PROJECT).unwrap();
+    std::fs::write(src.join("app.c"), C_PROGRAM).unwrap();
+    std::fs::write(src.join("app_hpp.cpp"), HPP_PROGRAM).unwrap();
+    sh(
+        prefix,
+        dir,
+        &format!(
+            "cmake -S '{}' -B '{}' -DCMAKE_PREFIX_PATH='{}' -DCMAKE_BUILD_TYPE=Debug >/dev/null \
+             && cmake --build '{}' >/dev/null",
+            src.display(),
+            build.display(),
+            prefix.display(),
+            build.display()
+        ),
+    );
+    assert!(needed(&build.join("app_shared")).contains("[libgonet.so.0]"));
+    run_ok(&build.join("app_shared"), None);
+    run_ok(&build.join("app_hpp"), None);
+    assert!(!needed(&build.join("app_static")).contains("libgonet"));
+    run_ok(&build.join("app_static"), None);
+}
+
+/// The files under `root`, relative to it, links included.
+fn files_under(root: &Path) -> std::collections::BTreeSet<PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.is_symlink() {
+                dirs.push(path);
+            } else {
+                out.insert(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    out
+}
 
 /// Every man page in the tree is installed, and `man 3 net_dial` finds the
 /// installed one through MANPATH.
@@ -180,7 +272,10 @@ fn check_man_pages(prefix: &Path) {
         .expect("run man");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        prefix.join("share/man/man3/net_dial.3").display().to_string(),
+        prefix
+            .join("share/man/man3/net_dial.3")
+            .display()
+            .to_string(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -243,6 +338,19 @@ fn install_link_and_uninstall() {
     assert!(!needed(&dir.join("app_static")).contains("libgonet"));
     run_ok(&dir.join("app_static"), None);
 
+    cmake_consumer(&prefix, &dir);
+
+    // The CMake package's version is the crate's.
+    let version_file =
+        std::fs::read_to_string(prefix.join("lib/cmake/gonet/gonetConfigVersion.cmake")).unwrap();
+    assert!(
+        version_file.contains(&format!(
+            "set(PACKAGE_VERSION \"{}\")",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{version_file}"
+    );
+
     common::make(&common::repo_dir(), &["uninstall", &prefix_arg]);
     for file in INSTALLED {
         assert!(
@@ -250,6 +358,79 @@ fn install_link_and_uninstall() {
             "{file} left behind"
         );
     }
+}
+
+/// `cargo cinstall --prefix=P` (cargo-c) installs the files `make install`
+/// does, with the same contents where they are not built; on Debian its
+/// library directory is the multiarch one (lib/x86_64-linux-gnu), which
+/// gonetConfig.cmake finds too.
+#[test]
+fn cargo_cinstall_installs_what_make_install_does() {
+    let dir = common::scratch("cinstall");
+    let cprefix = dir.join("cargo-c");
+    let mprefix = dir.join("make");
+    common::make(
+        &common::repo_dir(),
+        &["install", &format!("PREFIX={}", mprefix.display())],
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(&cargo)
+        .args(["cinstall", "--release", "--prefix"])
+        .arg(&cprefix)
+        .current_dir(common::repo_dir())
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "cargo cinstall failed (cargo-c comes from `cargo install cargo-c`, as .ci/run does):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let libdir = |prefix: &Path| -> PathBuf {
+        let lib = prefix.join("lib");
+        if lib.join("libgonet.so").exists() {
+            return PathBuf::from("lib");
+        }
+        let multiarch = std::fs::read_dir(&lib)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.join("libgonet.so").exists())
+            .expect("a directory holding libgonet.so");
+        multiarch.strip_prefix(prefix).unwrap().to_path_buf()
+    };
+    let normalized = |prefix: &Path| -> std::collections::BTreeSet<PathBuf> {
+        let lib = libdir(prefix);
+        files_under(prefix)
+            .into_iter()
+            .map(|f| match f.strip_prefix(&lib) {
+                Ok(rest) if !f.starts_with("lib/cmake") => Path::new("LIBDIR").join(rest),
+                _ => f,
+            })
+            .collect()
+    };
+    assert_eq!(normalized(&cprefix), normalized(&mprefix));
+    for file in files_under(&mprefix) {
+        let text = file
+            .extension()
+            .is_some_and(|e| ["h", "hpp", "3", "cmake"].contains(&e.to_str().unwrap_or("")));
+        if text {
+            assert_eq!(
+                std::fs::read(cprefix.join(&file)).unwrap(),
+                std::fs::read(mprefix.join(&file)).unwrap(),
+                "{} differs",
+                file.display()
+            );
+        }
+    }
+    let clib = cprefix.join(libdir(&cprefix));
+    let link = |name: &str| std::fs::read_link(clib.join(name)).unwrap();
+    assert_eq!(link("libgonet.so.0"), Path::new("libgonet.so.0.1.0"));
+    assert!(needed(&clib.join("libgonet.so.0.1.0")).contains("Library soname: [libgonet.so.0]"));
+    let pc = std::fs::read_to_string(clib.join("pkgconfig/gonet.pc")).unwrap();
+    assert!(pc.contains("Version: 0.1.0\n"), "{pc}");
+
+    cmake_consumer(&cprefix, &dir);
 }
 
 #[test]

@@ -59,10 +59,12 @@ fn every_function_has_a_page_and_every_page_a_function() {
     want.insert("gonet.3".into());
     assert_eq!(pages(), want);
     // The overview lists every function.
-    let overview =
-        std::fs::read_to_string(common::repo_dir().join("man/man3/gonet.3")).unwrap();
+    let overview = std::fs::read_to_string(common::repo_dir().join("man/man3/gonet.3")).unwrap();
     for f in header_functions() {
-        assert!(overview.contains(&format!(".BR {f} (3)\n")), "gonet.3 lacks {f}");
+        assert!(
+            overview.contains(&format!(".BR {f} (3)\n")),
+            "gonet.3 lacks {f}"
+        );
     }
 }
 
@@ -84,6 +86,9 @@ fn every_page_renders_without_warnings() {
             String::from_utf8_lossy(&out.stderr)
         );
         let name = page.trim_end_matches(".3");
-        assert!(text.contains("NAME") && text.contains(name), "{page}: {text}");
+        assert!(
+            text.contains("NAME") && text.contains(name),
+            "{page}: {text}"
+        );
     }
 }
