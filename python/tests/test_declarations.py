@@ -7,6 +7,7 @@ import re
 import unittest
 
 from support import REPO_DIR, gonet
+from gonet import _ffi  # the declarations and hot-path arguments
 
 HEADER = os.path.join(REPO_DIR, "include", "gonet.h")
 
@@ -72,7 +73,7 @@ class DeclarationsTest(unittest.TestCase):
                 for i, (c, py) in enumerate(zip(args, argtypes)):
                     self.assertIn(py, C_TYPES[c], "argument %d (%s) of %s" % (i, c, name))
                 # The loaded function carries the declaration.
-                fn = getattr(gonet._c, name)
+                fn = getattr(_ffi._c, name)
                 self.assertIs(fn.restype, restype)
                 self.assertEqual(list(fn.argtypes), list(argtypes))
 
@@ -81,10 +82,10 @@ class DeclarationsTest(unittest.TestCase):
         # so ctypes checks nothing there: every argument must already be a
         # C parameter of the declared type (its repr shows the type code).
         raw = {
-            "net_read": gonet._raw_read,
-            "net_write": gonet._raw_write,
-            "net_read_from": gonet._raw_read_from,
-            "net_write_to": gonet._raw_write_to,
+            "net_read": _ffi._raw_read,
+            "net_write": _ffi._raw_write,
+            "net_read_from": _ffi._raw_read_from,
+            "net_write_to": _ffi._raw_write_to,
         }
         for name, fn in raw.items():
             with self.subTest(function=name):
@@ -96,11 +97,11 @@ class DeclarationsTest(unittest.TestCase):
                 self.assertEqual(argtypes[:3], (ctypes.c_int64, ctypes.c_void_p, ctypes.c_size_t))
         self.assertEqual(gonet.FUNCTIONS["net_read_from"][1][3:], (ctypes.c_void_p, ctypes.c_size_t))
         self.assertEqual(gonet.FUNCTIONS["net_write_to"][1][3:], (ctypes.c_char_p,))
-        self.assertEqual(repr(gonet._ADDR_LEN), "<cparam '%s' (%d)>" % (ctypes.c_size_t._type_, gonet.NET_ADDR_MAX))
+        self.assertEqual(repr(_ffi._ADDR_LEN), "<cparam '%s' (%d)>" % (ctypes.c_size_t._type_, gonet.NET_ADDR_MAX))
         big = 2**40 + 7  # a handle past 32 bits keeps every bit
-        self.assertEqual(repr(gonet._handle_arg(big)), "<cparam '%s' (%d)>" % (ctypes.c_int64._type_, big))
+        self.assertEqual(repr(_ffi._handle_arg(big)), "<cparam '%s' (%d)>" % (ctypes.c_int64._type_, big))
         for n in (0, 64, 2**31, 2**40):
-            self.assertEqual(repr(gonet._len(n)), "<cparam '%s' (%d)>" % (ctypes.c_size_t._type_, n))
+            self.assertEqual(repr(_ffi._len(n)), "<cparam '%s' (%d)>" % (ctypes.c_size_t._type_, n))
         self.assertTrue(repr(ctypes.byref(ctypes.create_string_buffer(1))).startswith("<cparam 'P'"))
         with gonet.listen("tcp", "127.0.0.1:0") as ln, gonet.dial("tcp", ln.local_addr) as c, ln.accept() as s:
             self.assertEqual(repr(c._ah), "<cparam '%s' (%d)>" % (ctypes.c_int64._type_, c.handle))
@@ -127,7 +128,7 @@ class LoadingTest(unittest.TestCase):
         path = os.environ.get("GONET_LIBRARY")
         if not path:
             self.skipTest("GONET_LIBRARY is not set")
-        self.assertEqual(gonet._lib._name, path)
+        self.assertEqual(_ffi._lib._name, path)
 
     def test_bad_gonet_library_is_an_import_error(self):
         import subprocess

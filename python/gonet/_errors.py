@@ -1,0 +1,126 @@
+"""The exceptions: one GonetError subclass per NET_E* code, each also the
+built-in exception Python code already catches."""
+
+import errno as _errno
+import socket as _socket
+
+from ._ffi import NET_ECANCELED, NET_ECLOSED, NET_EADDR, NET_EINVAL, NET_EMSGSIZE, NET_ENOHOST
+from ._ffi import NET_EPIPE, NET_EREFUSED, NET_ERESET, NET_ETIMEOUT, NET_EADDRINUSE, NET_EUNREACH
+from ._ffi import _c, _net_last_error
+
+class GonetError(OSError):
+    """A gonet failure: ``.code`` is the negative NET_E* code, ``str()`` and
+    ``.strerror`` give Go's message, ``.errno`` the matching errno or None."""
+
+    def __init__(self, code, message=None, errno=None):
+        if message is None:
+            message = strerror(code)
+        OSError.__init__(self, message)
+        self.code = code
+        self.message = message
+        self.strerror = message
+        self.errno = errno
+
+    def __str__(self):
+        return self.message
+
+    def __reduce__(self):
+        return (self.__class__, (self.code, self.message, self.errno))
+
+
+class InvalidArgumentError(GonetError, ValueError):
+    """NET_EINVAL: an invalid argument, such as reading from a listener."""
+
+
+class ClosedError(GonetError):
+    """NET_ECLOSED: use of a closed connection or listener."""
+
+
+class DeadlineExceededError(GonetError, TimeoutError):
+    """NET_ETIMEOUT: a deadline passed or a dial timed out (i/o timeout)."""
+
+
+class AddressError(GonetError, ValueError):
+    """NET_EADDR: a bad address (missing port...) or an unknown network."""
+
+
+class NoSuchHostError(GonetError, _socket.gaierror):
+    """NET_ENOHOST: the host name could not be resolved."""
+
+
+class ConnectionRefusedGonetError(GonetError, ConnectionRefusedError):
+    """NET_EREFUSED: connection refused."""
+
+
+class ConnectionResetGonetError(GonetError, ConnectionResetError):
+    """NET_ERESET: connection reset by peer."""
+
+
+class BrokenPipeGonetError(GonetError, BrokenPipeError):
+    """NET_EPIPE: broken pipe, the peer is gone."""
+
+
+class CanceledError(GonetError):
+    """NET_ECANCELED: the dial was canceled (Dialer.cancel)."""
+
+
+class MessageTooLongError(GonetError):
+    """NET_EMSGSIZE: a datagram too large to send, or longer than the buffer
+    it was read into. A read that fails so has consumed the datagram:
+    ``.data`` holds the bytes that fit and ``.addr`` the sender ("" for an
+    unnamed Unix socket; None from ``read``/``readinto``, which do not
+    report senders, and for a failed write). The message gives the
+    datagram's real length."""
+
+    def __init__(self, code=NET_EMSGSIZE, message=None, errno=_errno.EMSGSIZE, data=None, addr=None):
+        GonetError.__init__(self, code, message, errno)
+        self.data = data
+        self.addr = addr
+
+    def __reduce__(self):
+        return (self.__class__, (self.code, self.message, self.errno, self.data, self.addr))
+
+
+# code -> (exception class, errno or None)
+_ERRORS = {
+    NET_EINVAL: (InvalidArgumentError, _errno.EINVAL),
+    NET_ECLOSED: (ClosedError, _errno.EBADF),
+    NET_ETIMEOUT: (DeadlineExceededError, _errno.ETIMEDOUT),
+    NET_EADDR: (AddressError, None),
+    NET_ENOHOST: (NoSuchHostError, getattr(_socket, "EAI_NONAME", None)),
+    NET_EREFUSED: (ConnectionRefusedGonetError, _errno.ECONNREFUSED),
+    NET_ERESET: (ConnectionResetGonetError, _errno.ECONNRESET),
+    NET_EPIPE: (BrokenPipeGonetError, _errno.EPIPE),
+    NET_EADDRINUSE: (GonetError, _errno.EADDRINUSE),
+    NET_EUNREACH: (GonetError, _errno.ENETUNREACH),
+    NET_EMSGSIZE: (MessageTooLongError, _errno.EMSGSIZE),
+    NET_ECANCELED: (CanceledError, _errno.ECANCELED),
+}
+
+
+def _error(code):
+    """The exception for a failed call's ``code``; call right after the
+    failure, on the same thread, so that net_last_error() is its message."""
+    message = _net_last_error()
+    message = message.decode("utf-8", "replace") if message else strerror(code)
+    cls, err = _ERRORS.get(code, (GonetError, None))
+    if code == NET_EUNREACH and "host" in message:
+        err = _errno.EHOSTUNREACH
+    return cls(code, message, err)
+
+
+def _check(r):
+    if r < 0:
+        raise _error(r)
+    return r
+
+
+def version():
+    """The library's version, such as ``"0.1.0"``."""
+    return _c.net_version().decode()
+
+
+def strerror(code):
+    """A short description of a NET_E* code."""
+    s = _c.net_strerror(code)
+    return s.decode("utf-8", "replace") if s else ""
