@@ -113,3 +113,5 @@ from ._ffi import (
 )
 from ._packet import PacketConn, listen_packet
 from ._stream import Conn, Listener, listen
+
+__version__ = version()

@@ -1,14 +1,22 @@
-"""Shared by the tests: puts the package on sys.path, and small helpers."""
+"""Shared by the tests: puts the package on sys.path, and small helpers.
+
+With GONET_TEST_INSTALLED=1 the tests run against the gonet that Python
+imports on its own (an installed wheel), and check that it is not a copy
+from the source tree."""
 
 import os
 import sys
 
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_DIR = os.path.dirname(PYTHON_DIR)
-if PYTHON_DIR not in sys.path:
+INSTALLED = os.environ.get("GONET_TEST_INSTALLED") == "1"
+if not INSTALLED and PYTHON_DIR not in sys.path:
     sys.path.insert(0, PYTHON_DIR)
 
 import gonet  # noqa: E402
+
+if INSTALLED and os.path.dirname(os.path.abspath(gonet.__file__)).startswith(PYTHON_DIR):
+    raise ImportError("GONET_TEST_INSTALLED=1 but gonet came from the source tree: %s" % gonet.__file__)
 
 
 def pair():

@@ -6,7 +6,7 @@ import os
 import re
 import unittest
 
-from support import REPO_DIR, gonet
+from support import INSTALLED, REPO_DIR, gonet
 from gonet import _ffi  # the declarations and hot-path arguments
 
 HEADER = os.path.join(REPO_DIR, "include", "gonet.h")
@@ -124,11 +124,24 @@ class DeclarationsTest(unittest.TestCase):
 
 
 class LoadingTest(unittest.TestCase):
-    def test_loaded_from_gonet_library(self):
+    def test_loaded_from_gonet_library_or_the_package(self):
         path = os.environ.get("GONET_LIBRARY")
-        if not path:
-            self.skipTest("GONET_LIBRARY is not set")
-        self.assertEqual(_ffi._lib._name, path)
+        if path:
+            self.assertEqual(_ffi._lib._name, path)
+        elif INSTALLED:
+            # An installed package carries its own library.
+            here = os.path.dirname(os.path.abspath(gonet.__file__))
+            self.assertEqual(_ffi._lib._name, os.path.join(here, "libgonet.so"))
+        else:
+            self.skipTest("neither GONET_LIBRARY nor GONET_TEST_INSTALLED is set")
+
+    def test_version(self):
+        self.assertEqual(gonet.__version__, gonet.version())
+        self.assertRegex(gonet.__version__, r"^\d+\.\d+\.\d+")
+        if INSTALLED:
+            from importlib.metadata import version
+
+            self.assertEqual(version("gonet"), gonet.__version__)
 
     def test_bad_gonet_library_is_an_import_error(self):
         import subprocess
