@@ -124,15 +124,15 @@ class Client:
     def run_raw(self, rounds):
         import ctypes
 
-        import gonet
+        from gonet import _ffi
 
         # The binding's own calling convention (untyped foreign functions,
         # arguments prepared once), without its methods or exceptions.
-        net_read, net_write = gonet._raw_read, gonet._raw_write
-        h = gonet._handle_arg(self.conn.handle)
+        net_read, net_write = _ffi._raw_read, _ffi._raw_write
+        h = _ffi._handle_arg(self.conn.handle)
         size = self.size
         ping = b"p" * size
-        length = gonet._len_arg(size)
+        length = _ffi._len_arg(size)
         buf = ctypes.create_string_buffer(size)
         ptr = ctypes.byref(buf)
         start = time.perf_counter()
@@ -141,7 +141,7 @@ class Client:
                 raise SystemExit("write failed")
             got = net_read(h, ptr, length)
             while 0 < got < size:
-                r = net_read(h, ctypes.byref(buf, got), gonet._len_arg(size - got))
+                r = net_read(h, ctypes.byref(buf, got), _ffi._len_arg(size - got))
                 if r <= 0:
                     raise SystemExit("read failed")
                 got += r
@@ -171,12 +171,13 @@ def main():
         return
 
     import gonet
+    from gonet import _ffi
 
     print(
         "gonet %s (%s), Python %s, %d-byte messages, %d round trips x %d reps"
         % (
             gonet.version(),
-            gonet._lib._name,
+            _ffi._lib._name,
             sys.version.split()[0],
             args.size,
             args.rounds,

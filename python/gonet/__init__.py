@@ -28,6 +28,11 @@ Stream networks ("tcp", "unix") give a :class:`Conn`; datagram networks
 takes one whole datagram and every write sends one. A datagram longer than
 the buffer raises :class:`MessageTooLongError` carrying what fit.
 
+Durations are seconds (int or float) everywhere. ``None`` means no
+deadline or no timeout; zero or a negative deadline or timeout has
+already passed, as a past ``time.Time`` in Go. NaN, infinity and more
+than 292 years raise ValueError.
+
 Failures raise :class:`GonetError` subclasses carrying ``.code`` (the
 negative ``NET_E*`` code) and Go's message, and also subclassing the
 matching built-in exception (``TimeoutError``, ``ConnectionRefusedError``,
@@ -41,6 +46,7 @@ __all__ = [
     "dial",
     "listen",
     "listen_packet",
+    "copy",
     "version",
     "strerror",
     "GonetError",
@@ -92,9 +98,9 @@ from ._errors import (
     strerror,
     version,
 )
+from ._ffi import FUNCTIONS as FUNCTIONS  # the declarations, for tests and tools
+from ._ffi import MISSING as MISSING
 from ._ffi import (
-    FUNCTIONS,
-    MISSING,
     NET_ADDR_MAX,
     NET_EADDR,
     NET_EADDRINUSE,
@@ -112,6 +118,6 @@ from ._ffi import (
     NET_EUNREACH,
 )
 from ._packet import PacketConn, listen_packet
-from ._stream import Conn, Listener, listen
+from ._stream import Conn, Listener, copy, listen
 
 __version__ = version()

@@ -1,33 +1,68 @@
 """Dialing (dial, Dialer) and the lookups and host:port helpers."""
 
 import ctypes
-import math
+import errno as _errno
+from typing import List, Literal, Optional, Tuple, Union, overload
 
-from ._errors import _check, _error
-from ._ffi import _c
-from ._handle import _Closable, _encode, _text
+from ._errors import DeadlineExceededError, _check, _error
+from ._ffi import NET_ETIMEOUT, _c
+from ._handle import Seconds, Text, _Closable, _encode, _ms, _seconds, _text
 from ._packet import PacketConn
-from ._stream import Conn
+from ._stream import _PACKET_NETWORKS, Conn
 
 
-# Networks on which dial() gives a PacketConn.
-_PACKET_NETWORKS = frozenset((b"udp", b"udp4", b"udp6", b"unixgram"))
-
-
-def _conn(handle, network):
+def _conn(handle: int, network: bytes) -> Union[Conn, PacketConn]:
     return PacketConn(handle) if network in _PACKET_NETWORKS else Conn(handle)
 
 
-def dial(network, address, timeout=None):
+def _timeout_ms(value: Seconds) -> Optional[int]:
+    """A dial timeout to the library's timeout_ms: 0 for none (None), None
+    when it has already passed (zero or negative), as a past deadline in
+    Go: the library has no value for that."""
+    seconds = _seconds(value, "timeout", "no timeout")
+    if seconds is None:
+        return 0
+    if seconds <= 0:
+        return None
+    return _ms(seconds)
+
+
+def _expired(network: bytes, address: bytes) -> DeadlineExceededError:
+    """Go's error for a dial whose deadline has already passed."""
+    message = "dial %s %s: i/o timeout" % (network.decode("utf-8", "replace"), address.decode("utf-8", "replace"))
+    return DeadlineExceededError(NET_ETIMEOUT, message, _errno.ETIMEDOUT)
+
+
+# Which class dial() returns, for type checkers.
+_StreamNetwork = Literal["tcp", "tcp4", "tcp6", "unix"]
+_PacketNetwork = Literal["udp", "udp4", "udp6", "unixgram"]
+
+
+@overload
+def dial(network: _StreamNetwork, address: Text, timeout: Seconds = None) -> Conn: ...
+@overload
+def dial(network: _PacketNetwork, address: Text, timeout: Seconds = None) -> PacketConn: ...
+@overload
+def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[Conn, PacketConn]: ...
+
+
+def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[Conn, PacketConn]:
     """Connects to ``address`` on ``network`` ("tcp", "tcp4", "tcp6",
     "unix") and returns a Conn; on "udp", "udp4", "udp6" or "unixgram" it
-    returns a PacketConn connected to that peer (read and write). ``timeout``
-    in seconds bounds the whole dial, across every address tried; None (or
-    0) waits as long as the system does."""
+    returns a PacketConn connected to that peer (read and write).
+    ``timeout`` in seconds bounds the whole dial, across every address
+    tried: None waits as long as the system does, zero or less has already
+    passed (DeadlineExceededError at once). Raises
+    ConnectionRefusedGonetError (a ConnectionRefusedError),
+    DeadlineExceededError (a TimeoutError), NoSuchHostError (a
+    socket.gaierror), AddressError (a ValueError) for a bad address or
+    network; ValueError for a NaN, infinite or absurd timeout."""
     net = _encode(network, "network")
     addr = _encode(address, "address")
-    ms = 0 if timeout is None or timeout <= 0 else max(1, int(math.ceil(timeout * 1000.0)))
-    r = _c.net_dial_timeout(net, addr, ms)
+    ms = _timeout_ms(timeout)
+    if ms is None:
+        raise _expired(net, addr)
+    r: int = _c.net_dial_timeout(net, addr, ms)
     if r < 0:
         raise _error(r)
     return _conn(r, net)
@@ -38,10 +73,20 @@ class Dialer(_Closable):
     from another thread (as cancelling a Go context does); they raise
     CanceledError. close() also cancels."""
 
-    __slots__ = ()
+    __slots__ = ("_expired",)
 
-    def __init__(self, timeout=None, local_addr=None, fallback_delay=None, keepalive=None):
+    def __init__(
+        self,
+        timeout: Seconds = None,
+        local_addr: Optional[Text] = None,
+        fallback_delay: Seconds = None,
+        keepalive: Seconds = None,
+    ) -> None:
+        """Each argument, when given, as its setter; the defaults are Go's
+        zero Dialer (no timeout, any local address, 300 ms Happy Eyeballs
+        delay, 15 s keep-alive)."""
         _Closable.__init__(self, _check(_c.net_dialer_new()))
+        self._expired = False
         if timeout is not None:
             self.set_timeout(timeout)
         if local_addr is not None:
@@ -51,56 +96,73 @@ class Dialer(_Closable):
         if keepalive is not None:
             self.set_keepalive(keepalive)
 
-    def set_timeout(self, seconds):
-        """Bounds each dial, lookup included; None or 0 means no timeout."""
-        ms = 0 if seconds is None or seconds <= 0 else max(1, int(math.ceil(seconds * 1000.0)))
-        _check(_c.net_dialer_set_timeout(self._h, ms))
+    def set_timeout(self, seconds: Seconds) -> None:
+        """Bounds each dial, lookup included: None means no timeout, zero
+        or less has already passed (every dial raises DeadlineExceededError
+        at once). ValueError for NaN, infinity or more than 292 years."""
+        ms = _timeout_ms(seconds)
+        _check(_c.net_dialer_set_timeout(self._h, ms or 0))
+        self._expired = ms is None
 
-    def set_local_addr(self, address):
+    def set_local_addr(self, address: Optional[Text]) -> None:
         """Binds dials to a local address ("127.0.0.2:0"); None clears it."""
         _check(_c.net_dialer_set_local_addr(self._h, None if address is None else _encode(address, "address")))
 
-    def set_fallback_delay(self, seconds):
-        """Happy Eyeballs delay: 0 the default 300 ms, negative turns the
-        race off."""
-        ms = int(math.ceil(seconds * 1000.0)) if seconds > 0 else (0 if seconds == 0 else -1)
+    def set_fallback_delay(self, seconds: Seconds) -> None:
+        """Happy Eyeballs delay before the IPv4 attempt starts beside the
+        IPv6 one: None or 0 the default 300 ms, negative turns the race
+        off."""
+        s = _seconds(seconds, "fallback delay", "the default")
+        ms = 0 if s is None or s == 0 else (-1 if s < 0 else _ms(s))
         _check(_c.net_dialer_set_fallback_delay(self._h, ms))
 
-    def set_keepalive(self, seconds):
+    def set_keepalive(self, seconds: Seconds) -> None:
         """Keep-alive period of the connections made: 0 the default 15 s,
         None or negative turns keep-alive off."""
-        if seconds is None or seconds < 0:
-            ms = -1
-        else:
-            ms = int(math.ceil(seconds * 1000.0))
+        s = _seconds(seconds, "keep-alive period", "keep-alive off")
+        ms = -1 if s is None or s < 0 else (0 if s == 0 else _ms(s))
         _check(_c.net_dialer_set_keepalive(self._h, ms))
 
-    def dial(self, network, address):
+    @overload
+    def dial(self, network: _StreamNetwork, address: Text) -> Conn: ...
+    @overload
+    def dial(self, network: _PacketNetwork, address: Text) -> PacketConn: ...
+    @overload
+    def dial(self, network: Text, address: Text) -> Union[Conn, PacketConn]: ...
+
+    def dial(self, network: Text, address: Text) -> Union[Conn, PacketConn]:
         """Dials with the dialer's settings and returns a Conn (a
-        PacketConn on "udp", "udp4", "udp6" and "unixgram", as dial())."""
+        PacketConn on "udp", "udp4", "udp6" and "unixgram", as dial()).
+        CanceledError once cancel() or close() was called; otherwise the
+        errors of dial()."""
         net = _encode(network, "network")
-        r = _c.net_dialer_dial(self._h, net, _encode(address, "address"))
+        addr = _encode(address, "address")
+        if self._expired and not self._closed:
+            raise _expired(net, addr)
+        r: int = _c.net_dialer_dial(self._h, net, addr)
         if r < 0:
             raise _error(r)
         return _conn(r, net)
 
-    def cancel(self):
+    def cancel(self) -> None:
         """Cancels the dials in progress and every later one."""
         _check(_c.net_dialer_cancel(self._h))
 
 
-def lookup_host(host):
-    """The addresses of ``host`` (Go's ``LookupHost``), as a list of str."""
+def lookup_host(host: Text) -> List[str]:
+    """The addresses of ``host`` (Go's ``LookupHost``), as a list of str.
+    NoSuchHostError (a socket.gaierror) when it has none."""
     text = _text(_c.net_lookup_host, _encode(host, "host"))
     return text.split("\n") if text else []
 
 
-def lookup_port(network, service):
-    """The port number of ``service`` ("http" -> 80) on ``network``."""
+def lookup_port(network: Text, service: Text) -> int:
+    """The port number of ``service`` ("http" -> 80) on ``network``;
+    AddressError (a ValueError) for an unknown service."""
     return _check(_c.net_lookup_port(_encode(network, "network"), _encode(service, "service")))
 
 
-def split_host_port(hostport):
+def split_host_port(hostport: Text) -> Tuple[str, str]:
     """Go's ``SplitHostPort``: ("host", "port") from "host:port" or
     "[v6]:port"; AddressError (a ValueError) when malformed."""
     b = _encode(hostport, "hostport")
@@ -111,6 +173,8 @@ def split_host_port(hostport):
     return host.value.decode("utf-8", "replace"), port.value.decode("utf-8", "replace")
 
 
-def join_host_port(host, port):
+def join_host_port(host: Text, port: Union[int, Text]) -> str:
     """Go's ``JoinHostPort``: "host:port", or "[host]:port" for IPv6."""
+    if isinstance(port, (bytes, bytearray)):
+        port = port.decode("utf-8", "replace")
     return _text(_c.net_join_host_port, _encode(host, "host"), _encode(str(port), "port"))

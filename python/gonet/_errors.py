@@ -3,6 +3,7 @@ built-in exception Python code already catches."""
 
 import errno as _errno
 import socket as _socket
+from typing import Any, Dict, Optional, Tuple, Type
 
 from ._ffi import NET_ECANCELED, NET_ECLOSED, NET_EADDR, NET_EINVAL, NET_EMSGSIZE, NET_ENOHOST
 from ._ffi import NET_EPIPE, NET_EREFUSED, NET_ERESET, NET_ETIMEOUT, NET_EADDRINUSE, NET_EUNREACH
@@ -12,7 +13,10 @@ class GonetError(OSError):
     """A gonet failure: ``.code`` is the negative NET_E* code, ``str()`` and
     ``.strerror`` give Go's message, ``.errno`` the matching errno or None."""
 
-    def __init__(self, code, message=None, errno=None):
+    code: int
+    message: str
+
+    def __init__(self, code: int, message: Optional[str] = None, errno: Optional[int] = None) -> None:
         if message is None:
             message = strerror(code)
         OSError.__init__(self, message)
@@ -21,10 +25,10 @@ class GonetError(OSError):
         self.strerror = message
         self.errno = errno
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (self.__class__, (self.code, self.message, self.errno))
 
 
@@ -72,17 +76,27 @@ class MessageTooLongError(GonetError):
     report senders, and for a failed write). The message gives the
     datagram's real length."""
 
-    def __init__(self, code=NET_EMSGSIZE, message=None, errno=_errno.EMSGSIZE, data=None, addr=None):
+    data: Optional[bytes]
+    addr: Optional[str]
+
+    def __init__(
+        self,
+        code: int = NET_EMSGSIZE,
+        message: Optional[str] = None,
+        errno: Optional[int] = _errno.EMSGSIZE,
+        data: Optional[bytes] = None,
+        addr: Optional[str] = None,
+    ) -> None:
         GonetError.__init__(self, code, message, errno)
         self.data = data
         self.addr = addr
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (self.__class__, (self.code, self.message, self.errno, self.data, self.addr))
 
 
 # code -> (exception class, errno or None)
-_ERRORS = {
+_ERRORS: Dict[int, Tuple[Type[GonetError], Optional[int]]] = {
     NET_EINVAL: (InvalidArgumentError, _errno.EINVAL),
     NET_ECLOSED: (ClosedError, _errno.EBADF),
     NET_ETIMEOUT: (DeadlineExceededError, _errno.ETIMEDOUT),
@@ -98,29 +112,30 @@ _ERRORS = {
 }
 
 
-def _error(code):
+def _error(code: int) -> GonetError:
     """The exception for a failed call's ``code``; call right after the
     failure, on the same thread, so that net_last_error() is its message."""
-    message = _net_last_error()
-    message = message.decode("utf-8", "replace") if message else strerror(code)
+    raw: Optional[bytes] = _net_last_error()
+    message = raw.decode("utf-8", "replace") if raw else strerror(code)
     cls, err = _ERRORS.get(code, (GonetError, None))
     if code == NET_EUNREACH and "host" in message:
         err = _errno.EHOSTUNREACH
     return cls(code, message, err)
 
 
-def _check(r):
+def _check(r: int) -> int:
     if r < 0:
         raise _error(r)
     return r
 
 
-def version():
+def version() -> str:
     """The library's version, such as ``"0.1.0"``."""
-    return _c.net_version().decode()
+    v: bytes = _c.net_version()
+    return v.decode()
 
 
-def strerror(code):
+def strerror(code: int) -> str:
     """A short description of a NET_E* code."""
-    s = _c.net_strerror(code)
+    s: Optional[bytes] = _c.net_strerror(code)
     return s.decode("utf-8", "replace") if s else ""

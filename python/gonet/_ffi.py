@@ -7,6 +7,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
 # ---------------------------------------------------------------------------
 # Error codes (include/gonet.h)
@@ -43,7 +44,7 @@ else:
     _NAMES = ("libgonet.so", "libgonet.so.0")
 
 
-def _candidates():
+def _candidates() -> Iterator[str]:
     """Paths to try, in order, before the system loader."""
     dirs = [_HERE]
     target = os.environ.get("CARGO_TARGET_DIR")
@@ -57,7 +58,7 @@ def _candidates():
             yield os.path.join(d, name)
 
 
-def _load():
+def _load() -> ctypes.CDLL:
     explicit = os.environ.get("GONET_LIBRARY")
     if explicit:
         # An explicit choice is never silently replaced by another library.
@@ -68,7 +69,7 @@ def _load():
     for path in _candidates():
         if os.path.isfile(path):
             return ctypes.CDLL(path)
-    tried = []
+    tried: List[str] = []
     found = ctypes.util.find_library("gonet")
     for name in ([found] if found else []) + ["libgonet.so.0"]:
         try:
@@ -94,7 +95,10 @@ _buf = ctypes.c_void_p  # buffer pointer (bytes, address, ctypes array)
 _size = ctypes.c_size_t
 _int = ctypes.c_int
 
-FUNCTIONS = {
+# ctypes' type objects: a simple type (c_int64...) or a pointer type.
+_CType = Type[Any]
+
+FUNCTIONS: Dict[str, Tuple[_CType, Tuple[_CType, ...]]] = {
     "net_version": (_str, ()),
     "net_strerror": (_str, (_i64,)),
     "net_last_error": (_str, ()),
@@ -136,16 +140,20 @@ FUNCTIONS = {
 class _Functions:
     """The declared foreign functions, as attributes (``_c.net_read``)."""
 
+    def __getattr__(self, name: str) -> Any:
+        # Only for the type checker: every declared name is set below.
+        raise AttributeError(name)
 
-def _missing(name):
-    def call(*args):
+
+def _missing(name: str) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
         raise NotImplementedError("gonet: %s is not in the loaded library (%s); it is older than this binding" % (name, _lib._name))
 
     return call
 
 
 _c = _Functions()
-MISSING = []  # declared functions the loaded library does not export
+MISSING: List[str] = []  # declared functions the loaded library does not export
 for _name, (_restype, _argtypes) in FUNCTIONS.items():
     try:
         _fn = getattr(_lib, _name)
@@ -159,7 +167,7 @@ for _name, (_restype, _argtypes) in FUNCTIONS.items():
 del _name, _restype, _argtypes
 
 
-def _untyped(name):
+def _untyped(name: str) -> Any:
     """The function ``name`` again, with its restype but no argtypes, for
     the per-byte hot paths (the reads and writes of Conn and PacketConn).
     With argtypes set, ctypes runs a converter on every argument of every
@@ -187,12 +195,12 @@ _byref = ctypes.byref
 # Length arguments already made, by value: reads ask for a few sizes over
 # and over, writes mostly send a few sizes. Bounded, so odd sizes are made
 # on the spot (0.2 us) rather than kept.
-_LENS = {}
+_LENS: Dict[int, Any] = {}
 _LENS_MAX = 4096
 _lens_get = _LENS.get
 
 
-def _len(n):
+def _len(n: int) -> Any:
     a = _len_arg(n)
     if len(_LENS) < _LENS_MAX:
         _LENS[n] = a

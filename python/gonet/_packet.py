@@ -2,11 +2,11 @@
 "udp" and "unixgram") and listen_packet."""
 
 import ctypes
+from typing import Any, List, Optional, Tuple
 
-from ._errors import GonetError, _error
+from ._errors import GonetError, MessageTooLongError, _error
 from ._ffi import (
     NET_ADDR_MAX,
-    NET_EMSGSIZE,
     _ADDR_LEN,
     _byref,
     _c,
@@ -18,41 +18,38 @@ from ._ffi import (
     _raw_write,
     _raw_write_to,
 )
-from ._handle import _SCRATCH, _addr, _encode, _Handle
+from ._handle import _SCRATCH, Text, _addr, _bytes_like, _encode, _Handle, _size, _writable
 
 
-def _nbytes(buffer):
-    if type(buffer) is bytearray:
-        return len(buffer)
-    with memoryview(buffer) as mv:
-        return mv.nbytes
-
-
-def _contents(buffer):
+def _contents(buffer: Any) -> bytes:
     with memoryview(buffer) as mv:
         return mv.tobytes()
 
 
-def _send(fn, h, data, *rest):
+def _send(fn: Any, h: Any, data: Any, what: str, *rest: Any) -> int:
     """fn(h, pointer, length, *rest), an untyped hot-path function, over any
     bytes-like ``data``; an empty one is sent too (an empty datagram)."""
     if type(data) is bytes:
         n = len(data)
-        return fn(h, data, _lens_get(n) or _len(n), *rest)
-    with memoryview(data) as mv:
+        r: int = fn(h, data, _lens_get(n) or _len(n), *rest)
+        return r
+    with _bytes_like(data, what) as mv:
         n = mv.nbytes
         if n == 0:
-            return fn(h, None, _lens_get(0) or _len(0), *rest)
+            r = fn(h, None, _lens_get(0) or _len(0), *rest)
+            return r
         if mv.readonly or not mv.c_contiguous:
-            return fn(h, mv.tobytes(), _lens_get(n) or _len(n), *rest)
+            r = fn(h, mv.tobytes(), _lens_get(n) or _len(n), *rest)
+            return r
         c = _c_char_from_buffer(mv)
         r = fn(h, _byref(c), _lens_get(n) or _len(n), *rest)
         del c
         return r
 
 
-def _sender(buf):
-    return buf.value.decode("utf-8", "replace")
+def _sender(buf: Any) -> str:
+    text: str = buf.value.decode("utf-8", "replace")
+    return text
 
 
 class PacketConn(_Handle):
@@ -66,14 +63,14 @@ class PacketConn(_Handle):
 
     __slots__ = ("_pool",)
 
-    def __init__(self, handle):
+    def __init__(self, handle: int) -> None:
         _Handle.__init__(self, handle)
         # Scratch buffers: (data array, its address, sender array, its
         # address); popped and pushed back, so concurrent readers never
         # share one.
-        self._pool = []
+        self._pool: List[Any] = []
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._closed:
             return "<gonet.PacketConn handle=%d closed>" % self._h
         try:
@@ -85,12 +82,12 @@ class PacketConn(_Handle):
             return "<gonet.PacketConn handle=%d>" % self._h
 
     @property
-    def remote_addr(self):
+    def remote_addr(self) -> str:
         """The peer's address of a dialed handle; "" for one from
         listen_packet, which has none."""
         return _addr(_c.net_remote_addr, self._h)
 
-    def _scratch(self):
+    def _scratch(self) -> Any:
         try:
             return self._pool.pop()
         except IndexError:
@@ -98,12 +95,14 @@ class PacketConn(_Handle):
             sender = ctypes.create_string_buffer(NET_ADDR_MAX)
             return (buf, _byref(buf), sender, _byref(sender))
 
-    def read_from(self, n=_SCRATCH):
+    def read_from(self, n: int = _SCRATCH) -> Tuple[bytes, str]:
         """Waits for one datagram and returns ``(data, sender)``: its bytes
         and the sender's address ("127.0.0.1:9000", "[::1]:9000", a path,
         "@name"; "" for an unnamed Unix socket). A datagram longer than
         ``n`` raises MessageTooLongError (``n`` 0 takes one datagram: b""
         if it was empty). The default fits any UDP datagram."""
+        if type(n) is not int:
+            n = _size(n, "read()")
         if n < 0:
             raise ValueError("negative read size")
         if n <= _SCRATCH:
@@ -120,7 +119,7 @@ class PacketConn(_Handle):
                 self._pool.append(s)
             return out
         e = _error(r)
-        if r == NET_EMSGSIZE:
+        if isinstance(e, MessageTooLongError):
             e.data = buf[:n]
             e.addr = _sender(sender)
         if s is not None:
@@ -129,12 +128,12 @@ class PacketConn(_Handle):
 
     recvfrom = read_from
 
-    def read_from_into(self, buffer):
+    def read_from_into(self, buffer: Any) -> Tuple[int, str]:
         """Reads one datagram into a writable buffer (bytearray,
         memoryview, array...) without copying, and returns ``(nbytes,
         sender)``. A datagram longer than the buffer fills it and raises
         MessageTooLongError."""
-        n = _nbytes(buffer)
+        n = _writable(buffer, "read_from_into()")
         s = self._scratch()
         sender, senderp = s[2], s[3]
         if n == 0:
@@ -149,7 +148,7 @@ class PacketConn(_Handle):
             self._pool.append(s)
             return out
         e = _error(r)
-        if r == NET_EMSGSIZE:
+        if isinstance(e, MessageTooLongError):
             e.data = _contents(buffer)
             e.addr = _sender(sender)
         self._pool.append(s)
@@ -157,10 +156,12 @@ class PacketConn(_Handle):
 
     recvfrom_into = read_from_into
 
-    def read(self, n=_SCRATCH):
+    def read(self, n: int = _SCRATCH) -> bytes:
         """Reads one datagram of up to ``n`` bytes, dropping its sender (a
         dialed handle only hears from its peer). ``b""`` is an empty
         datagram, not an end of stream."""
+        if type(n) is not int:
+            n = _size(n, "read()")
         if n < 0:
             raise ValueError("negative read size")
         if n <= _SCRATCH:
@@ -169,14 +170,14 @@ class PacketConn(_Handle):
         else:
             buf = ctypes.create_string_buffer(n)
             s, bufp = None, _byref(buf)
-        r = _raw_read(self._ah, bufp, _lens_get(n) or _len(n))
+        r: int = _raw_read(self._ah, bufp, _lens_get(n) or _len(n))
         if r >= 0:
-            data = buf[:r]
+            data: bytes = buf[:r]
             if s is not None:
                 self._pool.append(s)
             return data
         e = _error(r)
-        if r == NET_EMSGSIZE:
+        if isinstance(e, MessageTooLongError):
             e.data = buf[:n]
         if s is not None:
             self._pool.append(s)
@@ -184,10 +185,11 @@ class PacketConn(_Handle):
 
     recv = read
 
-    def readinto(self, buffer):
+    def readinto(self, buffer: Any) -> int:
         """Reads one datagram into a writable buffer without copying and
         returns its length (0: an empty datagram)."""
-        n = _nbytes(buffer)
+        n = _writable(buffer, "readinto()")
+        r: int
         if n == 0:
             r = _raw_read(self._ah, None, _lens_get(0) or _len(0))
         else:
@@ -197,29 +199,29 @@ class PacketConn(_Handle):
         if r >= 0:
             return r
         e = _error(r)
-        if r == NET_EMSGSIZE:
+        if isinstance(e, MessageTooLongError):
             e.data = _contents(buffer)
         raise e
 
     recv_into = readinto
 
-    def write(self, data):
+    def write(self, data: Any) -> int:
         """Sends ``data`` (any bytes-like object, possibly empty) as one
         datagram to the dialed peer and returns its length. A handle from
         listen_packet has no peer: InvalidArgumentError, use write_to."""
-        r = _send(_raw_write, self._ah, data)
+        r = _send(_raw_write, self._ah, data, "write()")
         if r < 0:
             raise _error(r)
         return r
 
     send = write
 
-    def write_to(self, data, addr):
+    def write_to(self, data: Any, addr: Text) -> int:
         """Sends ``data`` as one datagram to ``addr`` ("127.0.0.1:9000",
         "[::1]:9000", "localhost:9000", a path, "@name") and returns its
         length. MessageTooLongError when it is too large to send; a dialed
         handle raises InvalidArgumentError (use write)."""
-        r = _send(_raw_write_to, self._ah, data, _encode(addr, "address"))
+        r = _send(_raw_write_to, self._ah, data, "write_to()", _encode(addr, "address"))
         if r < 0:
             raise _error(r)
         return r
@@ -228,7 +230,7 @@ class PacketConn(_Handle):
 
 
 
-def listen_packet(network, address):
+def listen_packet(network: Text, address: Text) -> PacketConn:
     """Go's ``ListenPacket``: a PacketConn bound to ``address`` that sends
     to and receives from anybody (read_from, write_to). "udp", "udp4",
     "udp6": "127.0.0.1:9000", "[::1]:0" (port 0 picks one), ":9000" for

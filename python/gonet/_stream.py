@@ -1,28 +1,39 @@
-"""Streams: Conn (Go's net.Conn over "tcp" and "unix") and Listener."""
+"""Streams: Conn (Go's net.Conn over "tcp" and "unix"), Listener, listen,
+and copy and sendfile, which move bytes without passing them through
+Python."""
 
 import ctypes
 import io
-import math
+import os
+from typing import IO, Any, List, Optional, Union, cast
 
-from ._errors import GonetError, _check, _error
+from ._errors import AddressError, GonetError, _check, _error
 from ._ffi import _byref, _c, _c_char_from_buffer, _len, _lens_get, _net_read, _raw_read, _raw_write
-from ._handle import _SCRATCH, _addr, _encode, _Handle
+from ._handle import _SCRATCH, Seconds, Text, _addr, _bytes_like, _encode, _Handle, _ms, _seconds, _size, _writable
+
+# Networks listen_packet serves and listen does not.
+_PACKET_NETWORKS = frozenset((b"udp", b"udp4", b"udp6", b"unixgram"))
 
 
 class Conn(_Handle):
     """A connection (Go's ``net.Conn``). Safe to use from several threads:
-    writes never interleave, and close() wakes blocked readers and writers."""
+    writes never interleave, and close() wakes blocked readers and writers.
+
+    Failures raise GonetError subclasses: ClosedError after close(),
+    DeadlineExceededError (a TimeoutError) past a deadline,
+    ConnectionResetGonetError and BrokenPipeGonetError when the peer is
+    gone."""
 
     __slots__ = ("_pool",)
 
-    def __init__(self, handle):
+    def __init__(self, handle: int) -> None:
         _Handle.__init__(self, handle)
         # Scratch buffers for read(): (ctypes array, a prepared pointer to
         # it). A list, as pop and append are atomic, so concurrent readers
         # never share one.
-        self._pool = []
+        self._pool: List[Any] = []
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._closed:
             return "<gonet.Conn handle=%d closed>" % self._h
         try:
@@ -31,13 +42,16 @@ class Conn(_Handle):
             return "<gonet.Conn handle=%d>" % self._h
 
     @property
-    def remote_addr(self):
+    def remote_addr(self) -> str:
         """The peer's address, such as ``"127.0.0.1:50312"``."""
         return _addr(_c.net_remote_addr, self._h)
 
-    def read(self, n=_SCRATCH):
+    def read(self, n: int = _SCRATCH) -> bytes:
         """Reads up to ``n`` bytes (at least one, blocking until some arrive);
-        ``b""`` at end of stream."""
+        ``b""`` at end of stream. TypeError unless ``n`` is an int,
+        ValueError if negative."""
+        if type(n) is not int:
+            n = _size(n, "read()")
         if 0 < n <= _SCRATCH:
             # The hot path: a pooled scratch buffer, one foreign call, one
             # copy out (slicing a c_char array makes the bytes).
@@ -48,9 +62,9 @@ class Conn(_Handle):
                 buf = ctypes.create_string_buffer(_SCRATCH)
                 scratch = (buf, _byref(buf))
             buf = scratch[0]
-            r = _raw_read(self._ah, scratch[1], _lens_get(n) or _len(n))
+            r: int = _raw_read(self._ah, scratch[1], _lens_get(n) or _len(n))
             if r > 0:
-                data = buf[:r]
+                data: bytes = buf[:r]
                 pool.append(scratch)
                 return data
             pool.append(scratch)
@@ -61,28 +75,24 @@ class Conn(_Handle):
             return b""
         if n < 0:
             raise ValueError("negative read size")
-        buf = ctypes.create_string_buffer(n)
-        r = _net_read(self._h, buf, n)
+        big = ctypes.create_string_buffer(n)
+        r = _net_read(self._h, big, n)
         if r < 0:
             raise _error(r)
-        return buf[:r]
+        return cast(bytes, big[:r])
 
     recv = read
 
-    def readinto(self, buffer):
+    def readinto(self, buffer: Any) -> int:
         """Reads into a writable buffer (bytearray, memoryview, array...)
         without copying; returns the number of bytes read, 0 at end of
-        stream."""
-        if type(buffer) is bytearray:
-            n = len(buffer)
-        else:
-            with memoryview(buffer) as mv:
-                n = mv.nbytes
+        stream. TypeError for a read-only or non-buffer argument."""
+        n = _writable(buffer, "readinto()")
         if n == 0:
             return 0
         # Exports the buffer (it cannot be resized) while the call runs.
         c = _c_char_from_buffer(buffer)
-        r = _raw_read(self._ah, _byref(c), _lens_get(n) or _len(n))
+        r: int = _raw_read(self._ah, _byref(c), _lens_get(n) or _len(n))
         del c
         if r < 0:
             raise _error(r)
@@ -90,14 +100,15 @@ class Conn(_Handle):
 
     recv_into = readinto
 
-    def write(self, data):
+    def write(self, data: Any) -> int:
         """Writes all of ``data`` (bytes, bytearray, memoryview or any
-        bytes-like object) and returns its length."""
+        bytes-like object) and returns its length; TypeError for anything
+        else, such as a str (encode it first)."""
         if type(data) is bytes:
             n = len(data)
-            r = _raw_write(self._ah, data, _lens_get(n) or _len(n))
+            r: int = _raw_write(self._ah, data, _lens_get(n) or _len(n))
         else:
-            with memoryview(data) as mv:
+            with _bytes_like(data, "write()") as mv:
                 n = mv.nbytes
                 if n == 0:
                     return 0
@@ -113,28 +124,62 @@ class Conn(_Handle):
 
     sendall = write
 
-    def close_write(self):
+    def close_write(self) -> None:
         """Shuts down the writing side: the peer reads end of stream."""
         _check(_c.net_close_write(self._h))
 
-    def close_read(self):
+    def close_read(self) -> None:
         """Shuts down the reading side."""
         _check(_c.net_close_read(self._h))
 
-    def set_nodelay(self, on=True):
+    def set_nodelay(self, on: bool = True) -> None:
         """Turns Nagle's algorithm off (True, the default) or on (False)."""
         _check(_c.net_set_nodelay(self._h, 1 if on else 0))
 
-    def set_keepalive(self, seconds):
+    def set_keepalive(self, seconds: Seconds) -> None:
         """Turns TCP keep-alive on with ``seconds`` as idle time and probe
-        interval, or off with ``None`` (or 0)."""
-        ms = 0 if seconds is None or seconds <= 0 else max(1, int(math.ceil(seconds * 1000.0)))
-        _check(_c.net_set_keepalive(self._h, ms))
+        interval, or off with ``None`` (or 0 or less). ValueError for NaN,
+        infinity or more than 292 years."""
+        s = _seconds(seconds, "keep-alive period", "keep-alive off")
+        _check(_c.net_set_keepalive(self._h, 0 if s is None or s <= 0 else _ms(s)))
 
-    def makefile(self, mode="rb", buffering=-1):
+    def sendfile(self, file: Union[IO[bytes], int], offset: int = 0, count: Optional[int] = None) -> int:
+        """Sends the file ``file`` (a binary file object or a descriptor)
+        from byte ``offset``, ``count`` bytes or to its end when None, with
+        ``sendfile(2)``: the bytes do not pass through Python. Returns the
+        number sent, fewer than ``count`` only when the file ends first. As
+        ``socket.sendfile``, a file object's position is left after the
+        bytes sent. The write deadline applies; close() from another thread
+        ends it with ClosedError. TypeError for a text file or other
+        objects, ValueError for a negative offset or count."""
+        if isinstance(file, bool):
+            raise TypeError("sendfile() argument must be a binary file or a descriptor, not 'bool'")
+        if isinstance(file, int):
+            fd = file
+        else:
+            if isinstance(file, io.TextIOBase):
+                raise TypeError("sendfile() needs a file opened in binary mode")
+            try:
+                fd = file.fileno()
+            except (AttributeError, io.UnsupportedOperation):
+                raise TypeError("sendfile() argument must be a binary file or a descriptor, not %r" % type(file).__name__) from None
+        offset = _size(offset, "sendfile() offset")
+        if offset < 0:
+            raise ValueError("sendfile(): negative offset %d" % offset)
+        n = -1 if count is None else _size(count, "sendfile() count")
+        if n < 0 and count is not None:
+            raise ValueError("sendfile(): negative count %d" % n)
+        if n == 0:
+            return 0
+        sent = _check(_c.net_sendfile(self._h, fd, offset, n))
+        if not isinstance(file, int):
+            file.seek(offset + sent, os.SEEK_SET)
+        return sent
+
+    def makefile(self, mode: str = "rb", buffering: int = -1) -> Any:
         """A binary file object over the connection (``"rb"``, ``"wb"`` or
         ``"rwb"``) for ``readline()`` and friends. Closing the file does not
-        close the connection."""
+        close the connection. ValueError for a text mode."""
         if set(mode) - set("rwb") or "b" not in mode:
             raise ValueError("makefile: mode must be binary ('rb', 'wb', 'rwb'), got %r" % mode)
         raw = _RawConn(self)
@@ -149,20 +194,20 @@ class Conn(_Handle):
 
 
 class _RawConn(io.RawIOBase):
-    def __init__(self, conn):
+    def __init__(self, conn: Conn) -> None:
         io.RawIOBase.__init__(self)
         self._conn = conn
 
-    def readable(self):
+    def readable(self) -> bool:
         return True
 
-    def writable(self):
+    def writable(self) -> bool:
         return True
 
-    def readinto(self, b):
+    def readinto(self, b: Any) -> int:
         return self._conn.readinto(b)
 
-    def write(self, b):
+    def write(self, b: Any) -> int:
         return self._conn.write(b)
 
 
@@ -172,7 +217,7 @@ class Listener(_Handle):
 
     __slots__ = ()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._closed:
             return "<gonet.Listener handle=%d closed>" % self._h
         try:
@@ -180,18 +225,44 @@ class Listener(_Handle):
         except GonetError:
             return "<gonet.Listener handle=%d>" % self._h
 
-    def accept(self):
-        """Waits for and returns the next connection."""
-        r = _c.net_accept(self._h)
+    def accept(self) -> Conn:
+        """Waits for and returns the next connection. The read deadline
+        bounds the wait (DeadlineExceededError); close() from another
+        thread ends it with ClosedError."""
+        r: int = _c.net_accept(self._h)
         if r < 0:
             raise _error(r)
         return Conn(r)
 
 
-def listen(network, address):
+def listen(network: Text, address: Text) -> Listener:
     """Listens on ``address`` ("127.0.0.1:8088", ":8088", port 0 for an
-    ephemeral port, a path or "@name" for "unix")."""
-    r = _c.net_listen(_encode(network, "network"), _encode(address, "address"))
+    ephemeral port, a path or "@name" for "unix") on a stream network
+    ("tcp", "tcp4", "tcp6", "unix"). AddressError (a ValueError) for a bad
+    address or network (the datagram networks are listen_packet's), and
+    GonetError with errno EADDRINUSE when the address is taken."""
+    net = _encode(network, "network")
+    r: int = _c.net_listen(net, _encode(address, "address"))
     if r < 0:
-        raise _error(r)
+        e = _error(r)
+        if net in _PACKET_NETWORKS and isinstance(e, AddressError):
+            e = AddressError(e.code, "%s (%s is a datagram network: use listen_packet)" % (e.message, net.decode()), e.errno)
+        raise e
     return Listener(r)
+
+
+def copy(dst: Conn, src: Conn, n: Optional[int] = None) -> int:
+    """Copies from ``src`` to ``dst`` until end of stream on ``src``, or
+    until ``n`` bytes when given, and returns the number copied (Go's
+    ``io.Copy``/``io.CopyN``). Between stream sockets the bytes never enter
+    user space (splice). ``src``'s read deadline and ``dst``'s write
+    deadline apply; closing either from another thread ends the copy with
+    ClosedError. After a failure part of the data may have been copied.
+    TypeError unless both are connections, ValueError for a negative n."""
+    for what, c in (("dst", dst), ("src", src)):
+        if not isinstance(c, _Handle):
+            raise TypeError("copy() %s must be a gonet connection, not %r" % (what, type(c).__name__))
+    limit = -1 if n is None else _size(n, "copy() n")
+    if limit < 0 and n is not None:
+        raise ValueError("copy(): negative n %d" % limit)
+    return _check(_c.net_copy(dst.handle, src.handle, limit))

@@ -1,0 +1,151 @@
+"""Uses the whole public API of gonet with the types a user's code would
+have; test_typing.py runs ``mypy --strict`` on this file and the package,
+and runs it. Every name in ``gonet.__all__`` appears here (the test checks
+that too), so a public name without type hints fails the check."""
+
+import os
+import tempfile
+import threading
+from typing import List, Optional, Tuple
+
+import gonet
+
+USED = {
+    "Conn", "Listener", "PacketConn", "dial", "listen", "listen_packet", "copy", "version",
+    "strerror", "GonetError", "InvalidArgumentError", "ClosedError", "DeadlineExceededError",
+    "AddressError", "NoSuchHostError", "ConnectionRefusedGonetError", "ConnectionResetGonetError",
+    "BrokenPipeGonetError", "MessageTooLongError", "NET_EINVAL", "NET_ECLOSED", "NET_ETIMEOUT",
+    "NET_EADDR", "NET_ENOHOST", "NET_EREFUSED", "NET_ERESET", "NET_EPIPE", "NET_EADDRINUSE",
+    "NET_EUNREACH", "NET_EMSGSIZE", "NET_EINTERNAL", "NET_ESYSTEM", "NET_ECANCELED", "NET_ADDR_MAX",
+    "CanceledError", "Dialer", "lookup_host", "lookup_port", "split_host_port", "join_host_port",
+}  # fmt: skip
+
+
+def streams() -> None:
+    ln: gonet.Listener = gonet.listen("tcp", "127.0.0.1:0")
+    with ln:
+        address: str = ln.local_addr
+        c: gonet.Conn = gonet.dial("tcp", address, timeout=5)
+        s: gonet.Conn = ln.accept()
+        with c, s:
+            for h in (c, s):
+                h.set_deadline(10)
+                h.set_read_deadline(10.5)
+                h.set_write_deadline(None)
+            c.set_nodelay(True)
+            c.set_keepalive(30)
+            assert c.write(b"hello") == 5
+            assert c.sendall(bytearray(b"!")) == 1
+            got: bytes = s.read(5)
+            buf = bytearray(1)
+            n: int = s.readinto(buf)
+            assert got + bytes(buf[:n]) == b"hello!"
+            assert c.remote_addr == s.local_addr and isinstance(c.handle, int) and not c.closed
+            with tempfile.TemporaryFile() as f:
+                f.write(b"0123456789")
+                f.flush()
+                assert c.sendfile(f, 2, 3) == 3 and f.tell() == 5
+                assert s.recv(3) == b"234"
+            # copy: c -> (s) -> s2 through a second pair.
+            c2 = gonet.dial("tcp", address)
+            s2 = ln.accept()
+            with c2, s2:
+                c.write(b"copied")
+                copied: int = gonet.copy(c2, s, 6)
+                assert copied == 6 and s2.recv(6) == b"copied"
+            f2 = c.makefile("wb")
+            f2.write(b"line\n")
+            f2.flush()
+            assert s.makefile("rb").readline() == b"line\n"
+            c.close_write()
+            assert s.read() == b""
+            s.close_read()
+        try:
+            s.set_read_deadline(0)
+            raise AssertionError("a closed connection took a deadline")
+        except gonet.ClosedError as e:
+            assert e.code == gonet.NET_ECLOSED
+
+
+def datagrams() -> None:
+    with gonet.listen_packet("udp", "127.0.0.1:0") as pc:
+        c: gonet.PacketConn = gonet.dial("udp", pc.local_addr)
+        with c:
+            assert c.write(b"ping") == 4 and c.send(b"") == 0
+            data, sender = pc.read_from()
+            pair: Tuple[int, str] = pc.read_from_into(bytearray(8))
+            assert data == b"ping" and pair[0] == 0 and sender == c.local_addr
+            assert pc.write_to(b"pong", sender) == 4 and pc.sendto(b"x", sender) == 1
+            assert c.read() == b"pong" and c.readinto(bytearray(1)) == 1
+            assert c.remote_addr == pc.local_addr and pc.remote_addr == ""
+            pc.write_to(b"toolong", c.local_addr)
+            try:
+                c.read(3)
+            except gonet.MessageTooLongError as e:
+                part: Optional[bytes] = e.data
+                assert part == b"too" and e.code == gonet.NET_EMSGSIZE
+
+
+def dialing() -> None:
+    with gonet.listen("tcp", "127.0.0.1:0") as ln, gonet.Dialer(timeout=5, local_addr="127.0.0.1:0", fallback_delay=0.3, keepalive=15) as d:
+        d.set_timeout(None)
+        d.set_local_addr(None)
+        d.set_fallback_delay(-1)
+        d.set_keepalive(None)
+        with d.dial("tcp", ln.local_addr), ln.accept():
+            pass
+        d.cancel()
+        try:
+            d.dial("tcp", ln.local_addr)
+        except gonet.CanceledError as e:
+            assert e.code == gonet.NET_ECANCELED
+    hosts: List[str] = gonet.lookup_host("127.0.0.1")
+    port: int = gonet.lookup_port("tcp", "80")
+    host, p = gonet.split_host_port(gonet.join_host_port("::1", 80))
+    assert hosts == ["127.0.0.1"] and port == 80 and (host, p) == ("::1", "80")
+
+
+def errors() -> None:
+    classes = (
+        gonet.InvalidArgumentError, gonet.ClosedError, gonet.DeadlineExceededError, gonet.AddressError,
+        gonet.NoSuchHostError, gonet.ConnectionRefusedGonetError, gonet.ConnectionResetGonetError,
+        gonet.BrokenPipeGonetError, gonet.MessageTooLongError, gonet.CanceledError,
+    )  # fmt: skip
+    assert all(issubclass(cls, gonet.GonetError) for cls in classes)
+    codes = [
+        gonet.NET_EINVAL, gonet.NET_ECLOSED, gonet.NET_ETIMEOUT, gonet.NET_EADDR, gonet.NET_ENOHOST,
+        gonet.NET_EREFUSED, gonet.NET_ERESET, gonet.NET_EPIPE, gonet.NET_EADDRINUSE, gonet.NET_EUNREACH,
+        gonet.NET_EMSGSIZE, gonet.NET_EINTERNAL, gonet.NET_ESYSTEM, gonet.NET_ECANCELED,
+    ]  # fmt: skip
+    texts: List[str] = [gonet.strerror(code) for code in codes]
+    assert all(texts) and gonet.NET_ADDR_MAX >= 64
+    try:
+        gonet.dial("tcp", "127.0.0.1:1", timeout=5)
+    except ConnectionRefusedError as e:
+        assert isinstance(e, gonet.GonetError) and e.code == gonet.NET_EREFUSED
+    v: str = gonet.version()
+    assert v == gonet.__version__
+
+
+def close_wakes() -> None:
+    ln = gonet.listen("tcp", "127.0.0.1:0")
+    t = threading.Timer(0.05, ln.close)
+    t.start()
+    try:
+        ln.accept()
+    except gonet.ClosedError:
+        pass
+    t.join()
+
+
+def main() -> None:
+    streams()
+    datagrams()
+    dialing()
+    errors()
+    close_wakes()
+    assert os.environ.get("GONET_API_TYPED_SKIP") is None
+
+
+if __name__ == "__main__":
+    main()
