@@ -254,6 +254,23 @@ int64_t net_local_addr(int64_t handle, char *buf, size_t len);
 int64_t net_remote_addr(int64_t handle, char *buf, size_t len);
 
 /**
+ * The socket descriptor behind a connection, packet or listener handle,
+ * for waiting until it is ready (`poll`, `epoll`, `select`, Python's
+ * `selectors`, an event loop) before calling `net_read`, `net_read_from`
+ * or `net_accept`, which then find data or a connection waiting (unless
+ * another thread took it first). `net_write` still writes its whole
+ * buffer, so it may wait for room beyond what readiness promised. The
+ * descriptor stays
+ * gonet's: do not close it, read or write it directly, or change its
+ * flags. It is valid until `net_close`; after that its number may be
+ * reused, so stop watching it before closing the handle. A close from
+ * another thread shuts a blocked or listening socket down, which a
+ * watcher sees as ready (the call then fails with `NET_ECLOSED`).
+ * `NET_ECLOSED` for a closed or unknown handle, `NET_EINVAL` for a dialer.
+ */
+int64_t net_fd(int64_t handle);
+
+/**
  * Turns Nagle's algorithm off (`on` non-zero, the default) or on.
  */
 int64_t net_set_nodelay(int64_t conn, int on);

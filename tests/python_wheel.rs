@@ -88,7 +88,14 @@ fn wheel_installs_into_a_fresh_venv_and_passes_the_tests() {
     run(
         "pip wheel",
         Command::new("python3")
-            .args(["-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w"])
+            .args([
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "-w",
+            ])
             .arg(&wheels)
             .arg(&tree)
             .env("CARGO_TARGET_DIR", &cargo_target),
@@ -100,7 +107,11 @@ fn wheel_installs_into_a_fresh_venv_and_passes_the_tests() {
         .collect();
     assert_eq!(wheel.len(), 1, "one wheel: {wheel:?}");
     let wheel = &wheel[0];
-    let name = wheel.file_name().expect("a name").to_string_lossy().into_owned();
+    let name = wheel
+        .file_name()
+        .expect("a name")
+        .to_string_lossy()
+        .into_owned();
     let version = gonet_version();
     assert!(
         name.starts_with(&format!("gonet-{version}-py3-none-linux_")),
@@ -108,7 +119,10 @@ fn wheel_installs_into_a_fresh_venv_and_passes_the_tests() {
     );
 
     let venv = scratch.join("venv");
-    run("python3 -m venv", Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    run(
+        "python3 -m venv",
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+    );
     let python = venv.join("bin").join("python");
     run(
         "pip install the wheel",
@@ -121,9 +135,15 @@ fn wheel_installs_into_a_fresh_venv_and_passes_the_tests() {
     let outside = scratch.join("outside");
     copy_tree(&repo.join("python/tests"), &outside.join("python/tests"));
     for example in ["echo_server.py", "echo_client.py"] {
-        copy_tree(&repo.join("python").join(example), &outside.join("python").join(example));
+        copy_tree(
+            &repo.join("python").join(example),
+            &outside.join("python").join(example),
+        );
     }
-    copy_tree(&repo.join("include/gonet.h"), &outside.join("include/gonet.h"));
+    copy_tree(
+        &repo.join("include/gonet.h"),
+        &outside.join("include/gonet.h"),
+    );
     assert!(!outside.join("python/gonet").exists());
 
     let output = run(
@@ -137,7 +157,10 @@ fn wheel_installs_into_a_fresh_venv_and_passes_the_tests() {
     println!("{report}");
     // Only the C examples need a library outside the package to link
     // against (tests/python.rs runs them); every other test applies.
-    let skips: Vec<&str> = report.lines().filter(|l| l.contains("... skipped")).collect();
+    let skips: Vec<&str> = report
+        .lines()
+        .filter(|l| l.contains("... skipped"))
+        .collect();
     for line in &skips {
         assert!(
             line.contains("CInteropTest") && line.contains("not an installed package"),
@@ -149,8 +172,14 @@ fn wheel_installs_into_a_fresh_venv_and_passes_the_tests() {
     } else {
         format!("\nOK (skipped={})", skips.len())
     };
-    assert!(report.contains(&summary), "unittest did not report {summary:?}");
-    println!("wheel built in {build_time:?}, whole test {:?}", started.elapsed());
+    assert!(
+        report.contains(&summary),
+        "unittest did not report {summary:?}"
+    );
+    println!(
+        "wheel built in {build_time:?}, whole test {:?}",
+        started.elapsed()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(600),
         "the wheel test took {:?}",

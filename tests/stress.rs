@@ -377,10 +377,22 @@ fn worker(
                     } else {
                         buf.as_mut_ptr()
                     };
-                    if rng.chance(50) {
-                        calls.check("local_addr", net_local_addr(h, p.cast(), len.min(300)));
-                    } else {
-                        calls.check("remote_addr", net_remote_addr(h, p.cast(), len.min(300)));
+                    match rng.below(3) {
+                        0 => {
+                            calls.check("local_addr", net_local_addr(h, p.cast(), len.min(300)));
+                        }
+                        1 => {
+                            calls.check("remote_addr", net_remote_addr(h, p.cast(), len.min(300)));
+                        }
+                        _ => {
+                            // A descriptor, or a documented code for a
+                            // dialer, a closed or a made-up handle.
+                            let fd = calls.check("fd", net_fd(h));
+                            assert!(
+                                fd >= 0 || fd == NET_ECLOSED || fd == NET_EINVAL,
+                                "seed {seed}: net_fd({h}) returned {fd}"
+                            );
+                        }
                     }
                 }
                 59..=62 => match rng.below(4) {

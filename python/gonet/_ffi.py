@@ -116,6 +116,7 @@ FUNCTIONS: Dict[str, Tuple[_CType, Tuple[_CType, ...]]] = {
     "net_set_write_deadline": (_i64, (_i64, _i64)),
     "net_local_addr": (_i64, (_i64, _buf, _size)),
     "net_remote_addr": (_i64, (_i64, _buf, _size)),
+    "net_fd": (_i64, (_i64,)),
     "net_set_nodelay": (_i64, (_i64, _int)),
     "net_set_keepalive": (_i64, (_i64, _i64)),
     "net_dialer_new": (_i64, ()),

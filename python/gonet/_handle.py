@@ -188,6 +188,15 @@ class _Handle(_Closable):
         once closed."""
         return _addr(_c.net_local_addr, self._h)
 
+    def fileno(self) -> int:
+        """The socket's descriptor, so that ``selectors``, ``select`` and
+        event loops can wait until it is ready: a read or accept then finds
+        data or a connection waiting (write still sends all it is given).
+        The descriptor stays gonet's: do not close it or read, write or
+        change it directly, and stop watching it before close(), after
+        which its number may be reused. ClosedError once closed."""
+        return _check(_c.net_fd(self._h))
+
     def set_deadline(self, seconds: Seconds) -> None:
         """Sets the read and write deadlines to now + ``seconds``: ``None``
         clears them, 0 or less has already passed. Blocked and later calls

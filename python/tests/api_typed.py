@@ -41,6 +41,8 @@ def streams() -> None:
             n: int = s.readinto(buf)
             assert got + bytes(buf[:n]) == b"hello!"
             assert c.remote_addr == s.local_addr and isinstance(c.handle, int) and not c.closed
+            fds: List[int] = [c.fileno(), s.fileno(), ln.fileno()]
+            assert len(set(fds)) == 3
             with tempfile.TemporaryFile() as f:
                 f.write(b"0123456789")
                 f.flush()

@@ -4,6 +4,7 @@ listen_packet, and copy and sendfile."""
 
 import math
 import os
+import selectors
 import tempfile
 import time
 import unittest
@@ -114,6 +115,37 @@ class DurationTest(unittest.TestCase):
                     d.set_keepalive(math.nan)
             with gonet.Dialer(timeout=0) as d, self.assertRaises(TimeoutError):
                 d.dial("tcp", ln.local_addr)
+
+
+class FilenoTest(unittest.TestCase):
+    def test_selectors(self):
+        ln, c, s = pair()
+        pc = gonet.listen_packet("udp", "127.0.0.1:0")
+        with ln, c, s, pc, selectors.DefaultSelector() as sel:
+            for h in (ln, s, pc):
+                sel.register(h, selectors.EVENT_READ, h)
+            self.assertEqual(sel.select(0), [])
+            c.write(b"ready")
+            u = gonet.dial("udp", pc.local_addr)
+            u.write(b"dgram")
+            c2 = gonet.dial("tcp", ln.local_addr, timeout=5)
+            ready = set()
+            until = time.monotonic() + 5
+            while len(ready) < 3 and time.monotonic() < until:
+                ready |= {key.data for key, _ in sel.select(1)}
+            self.assertEqual(ready, {ln, s, pc})
+            self.assertEqual(read_exact(s, 5), b"ready")
+            self.assertEqual(pc.read_from()[0], b"dgram")
+            with ln.accept():
+                pass
+            self.assertIsInstance(c.fileno(), int)
+            self.assertEqual(c.fileno(), c.fileno())
+            for h in (ln, s, pc):
+                sel.unregister(h)
+            u.close()
+            c2.close()
+        with self.assertRaises(gonet.ClosedError):
+            c.fileno()
 
 
 class CopyTest(unittest.TestCase):

@@ -281,6 +281,25 @@ pub unsafe extern "C" fn net_remote_addr(handle: i64, buf: *mut c_char, len: usi
     })
 }
 
+/// The socket descriptor behind a connection, packet or listener handle,
+/// for waiting until it is ready (`poll`, `epoll`, `select`, Python's
+/// `selectors`, an event loop) before calling `net_read`, `net_read_from`
+/// or `net_accept`, which then find data or a connection waiting (unless
+/// another thread took it first). `net_write` still writes its whole
+/// buffer, so it may wait for room beyond what readiness promised. The
+/// descriptor stays
+/// gonet's: do not close it, read or write it directly, or change its
+/// flags. It is valid until `net_close`; after that its number may be
+/// reused, so stop watching it before closing the handle. A close from
+/// another thread shuts a blocked or listening socket down, which a
+/// watcher sees as ready (the call then fails with `NET_ECLOSED`).
+/// `NET_ECLOSED` for a closed or unknown handle, `NET_EINVAL` for a dialer.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_fd(handle: i64) -> i64 {
+    const OP: &str = "fd";
+    call(OP, || Ok(i64::from(lookup(OP, handle)?.raw())))
+}
+
 fn tcp_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
     let fd = lookup_role(op, h, Role::Conn)?;
     if fd.net.is_unix() {

@@ -1,11 +1,11 @@
 //! The fast tests of the C ABI, in one binary so that `cargo test` links
 //! one program for all of them: each module is one area (addresses,
 //! dialing, reads and writes, close, deadlines, defaults, copies,
-//! datagrams). They share the process, so none of them may count the
-//! process's descriptors or gonet's handles: tests that do (`bad_input`,
-//! `soak`, `stress`), or that change the process (`exhaustion`, `memory`,
-//! `restart`), or need network namespaces of their own (`faults`), are
-//! binaries of their own.
+//! datagrams, readiness). They share the process, so none of them may
+//! count the process's descriptors or gonet's handles: tests that do
+//! (`bad_input`, `soak`, `stress`), or that change the process
+//! (`exhaustion`, `memory`, `restart`), or need network namespaces of
+//! their own (`faults`), are binaries of their own.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -20,4 +20,5 @@ mod defaults;
 mod dialing;
 mod io;
 mod layers;
+mod readiness;
 mod unixgram;
