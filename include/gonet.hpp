@@ -283,6 +283,12 @@ public:
     std::string local_addr() const { return address(h(), net_local_addr, nullptr); }
     std::string local_addr(std::error_code &ec) const { return address(h(), net_local_addr, &ec); }
 
+    /// The socket's descriptor, to wait for readiness with poll(2) or an
+    /// event loop (net_fd). It stays gonet's: do not close, read or write
+    /// it; it is valid until the handle is closed.
+    int fd() const { return static_cast<int>(check(net_fd(h()))); }
+    int fd(std::error_code &ec) const noexcept { return static_cast<int>(check(net_fd(h()), ec)); }
+
 protected:
     deadlines() = default;
 

@@ -4,6 +4,7 @@
 // tests/cxx.rs with g++ and clang++, warnings as errors, and under
 // AddressSanitizer and UBSan.
 #include <gonet.hpp>
+#include <poll.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +69,12 @@ static void streams() {
         got += part;
     }
     EXPECT(got == "abcdefgh");
+
+    // fd(): a descriptor poll(2) sees as readable once data waits.
+    EXPECT(c.write("x") == 1);
+    struct pollfd pfd = {s.fd(), POLLIN, 0};
+    EXPECT(pfd.fd > 2 && poll(&pfd, 1, 5000) == 1 && (pfd.revents & POLLIN));
+    EXPECT(s.read(1) == "x");
     char buf[16];
     EXPECT(s.write("xyz") == 3);
     std::size_t n = 0;
