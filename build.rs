@@ -14,16 +14,30 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     soname_link(&out_dir);
 
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");
+    // The version macros come from Cargo.toml's version, the one
+    // net_version() returns, so the two cannot disagree.
+    let version =
+        |part: &str| std::env::var(format!("CARGO_PKG_VERSION_{part}")).expect("cargo sets this");
+    config.after_includes = Some(format!(
+        "\n/** The version of this header: net_version() returns the same, as \"MAJOR.MINOR.PATCH\". */\n\
+         #define GONET_VERSION_MAJOR {}\n#define GONET_VERSION_MINOR {}\n#define GONET_VERSION_PATCH {}",
+        version("MAJOR"),
+        version("MINOR"),
+        version("PATCH")
+    ));
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)
         .with_config(config)
         .generate()
         .expect("cbindgen can parse the crate");
 
-    let mut text = Vec::new();
-    bindings.write(&mut text);
+    let mut raw = Vec::new();
+    bindings.write(&mut raw);
+    let text =
+        parenthesize_negative_macros(&String::from_utf8(raw).expect("cbindgen writes UTF-8"));
+    let text = text.into_bytes();
     std::fs::write(out_dir.join("gonet.h"), &text).expect("OUT_DIR is writable");
 
     // Rewrite the committed header only when it changed, so that builds do
@@ -74,4 +88,24 @@ fn soname_link(out_dir: &std::path::Path) {
     let _ = std::fs::remove_file(&link);
     // A dangling link until cargo writes libgonet.so, moments later.
     let _ = std::os::unix::fs::symlink("libgonet.so", &link);
+}
+
+/// `#define NET_EINVAL -1` becomes `#define NET_EINVAL (-1)`: unparenthesized,
+/// `x-NET_EINVAL` would read as `x--1`, which does not compile, and other
+/// expressions could bind the minus differently from what was meant.
+fn parenthesize_negative_macros(header: &str) -> String {
+    header
+        .lines()
+        .map(|line| {
+            let mut words = line.splitn(3, ' ');
+            match (words.next(), words.next(), words.next()) {
+                (Some("#define"), Some(name), Some(value))
+                    if value.starts_with('-') && value[1..].bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    format!("#define {name} ({value})\n")
+                }
+                _ => format!("{line}\n"),
+            }
+        })
+        .collect()
 }

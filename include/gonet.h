@@ -16,79 +16,99 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The version of this header: net_version() returns the same, as "MAJOR.MINOR.PATCH". */
+#define GONET_VERSION_MAJOR 0
+#define GONET_VERSION_MINOR 1
+#define GONET_VERSION_PATCH 0
+
 /**
  * Invalid argument: a NULL pointer, a string that is not UTF-8, a handle of
  * the wrong kind (reading from a listener), a length over `isize::MAX`.
  */
-#define NET_EINVAL -1
+#define NET_EINVAL (-1)
 
 /**
  * Use of closed network connection: the handle was closed or never issued.
  */
-#define NET_ECLOSED -2
+#define NET_ECLOSED (-2)
 
 /**
  * I/O timeout: a deadline passed or a dial timed out.
  */
-#define NET_ETIMEOUT -3
+#define NET_ETIMEOUT (-3)
 
 /**
  * Bad address or unknown network: missing or bad port, bad syntax, an
  * unknown network name.
  */
-#define NET_EADDR -4
+#define NET_EADDR (-4)
 
 /**
  * The host name could not be resolved (no such host).
  */
-#define NET_ENOHOST -5
+#define NET_ENOHOST (-5)
 
 /**
  * Connection refused.
  */
-#define NET_EREFUSED -6
+#define NET_EREFUSED (-6)
 
 /**
  * Connection reset by peer.
  */
-#define NET_ERESET -7
+#define NET_ERESET (-7)
 
 /**
  * Broken pipe: the peer is gone.
  */
-#define NET_EPIPE -8
+#define NET_EPIPE (-8)
 
 /**
  * Address already in use.
  */
-#define NET_EADDRINUSE -9
+#define NET_EADDRINUSE (-9)
 
 /**
  * Network or host unreachable.
  */
-#define NET_EUNREACH -10
+#define NET_EUNREACH (-10)
 
 /**
  * Message too long: a datagram too large to send, or larger than the
  * buffer it was read into (see `net_read_from`).
  */
-#define NET_EMSGSIZE -11
+#define NET_EMSGSIZE (-11)
 
 /**
  * Internal error: a bug in gonet, caught before it reached the caller.
  */
-#define NET_EINTERNAL -12
+#define NET_EINTERNAL (-12)
 
 /**
  * Any other operating-system error.
  */
-#define NET_ESYSTEM -13
+#define NET_ESYSTEM (-13)
 
 /**
  * Operation was canceled: the dial's dialer was cancelled
  * (`net_dialer_cancel`) or closed.
  */
-#define NET_ECANCELED -14
+#define NET_ECANCELED (-14)
+
+/**
+ * For any `*_ms` argument: a duration without end. A deadline set to it
+ * is cleared; a timeout is none; a keep-alive period is keep-alive off; a
+ * fallback delay is no race (every address in turn). Every negative value
+ * other than `NET_DEFAULT` means the same.
+ */
+#define NET_FOREVER (-1)
+
+/**
+ * For any `*_ms` argument: Go's default for that setting. For deadlines
+ * and timeouts that is none (as `NET_FOREVER`); keep-alive probes every
+ * 15 s; the fallback delay is 300 ms.
+ */
+#define NET_DEFAULT (-2)
 
 /**
  * A buffer of this many bytes holds any address gonet writes, with its
@@ -137,9 +157,11 @@ const char *net_last_error(void);
 int64_t net_dial(const char *network, const char *address);
 
 /**
- * As `net_dial`, but the whole dial, across every address tried, takes at
- * most `timeout_ms` milliseconds (`NET_ETIMEOUT` after that). A timeout of
- * 0 or less means none.
+ * As `net_dial`, but the whole dial, across every address tried, name
+ * lookup included, takes at most `timeout_ms` milliseconds
+ * (`NET_ETIMEOUT` after that). `NET_FOREVER` (or `NET_DEFAULT`) means no
+ * timeout, as `net_dial`; 0 has already run out: the dial fails with
+ * `NET_ETIMEOUT` at once, as a Go dial with a past deadline does.
  *
  * # Safety
  * `network` and `address` are NULL or NUL-terminated strings.
@@ -218,8 +240,9 @@ int64_t net_close_write(int64_t conn);
 /**
  * Sets the read and write deadlines to now + `timeout_ms`: pending and
  * later calls fail with `NET_ETIMEOUT` once it passes, until it is moved.
- * 0 means already expired; a negative value clears the deadline. On a
- * listener it bounds `net_accept`.
+ * 0 has already passed (Go's past deadline); `NET_FOREVER` (any negative
+ * value) clears the deadline. On a listener it bounds `net_accept`.
+ * `NET_ECLOSED` for a closed or unknown handle.
  */
 int64_t net_set_deadline(int64_t handle, int64_t timeout_ms);
 
@@ -277,8 +300,10 @@ int64_t net_set_nodelay(int64_t conn, int on);
 
 /**
  * Turns TCP keep-alive on with `period_ms` as both idle time and probe
- * interval (Go's `SetKeepAlivePeriod`), or off when `period_ms` <= 0.
- * Connections start with keep-alive on at 15 s, as in Go.
+ * interval (Go's `SetKeepAlivePeriod`), rounded up to whole seconds (the
+ * kernel's unit; 0 becomes 1 s). `NET_DEFAULT` is Go's 15 s, which
+ * connections start with; `NET_FOREVER` turns keep-alive off. `NET_EINVAL`
+ * on a Unix or packet handle.
  */
 int64_t net_set_keepalive(int64_t conn, int64_t period_ms);
 
@@ -322,7 +347,10 @@ int64_t net_dialer_new(void);
 
 /**
  * Bounds each dial of `dialer`, name lookup included, to `timeout_ms`
- * milliseconds; 0 or less means no timeout.
+ * milliseconds (Go's `Dialer.Timeout`). `NET_FOREVER` or `NET_DEFAULT`:
+ * no timeout, as a new dialer has; 0 has already run out (every dial
+ * fails with `NET_ETIMEOUT` at once). `NET_ECLOSED` for a closed or
+ * unknown handle, `NET_EINVAL` for one that is not a dialer.
  */
 int64_t net_dialer_set_timeout(int64_t dialer, int64_t timeout_ms);
 
@@ -337,15 +365,17 @@ int64_t net_dialer_set_local_addr(int64_t dialer, const char *address);
 
 /**
  * Sets how long a dial waits on the first address family before racing
- * the other (Go's `FallbackDelay`): 0 means the default 300 ms, a
- * negative value turns the race off so every address is tried in turn.
+ * the other (Go's `FallbackDelay`). `NET_DEFAULT` is Go's 300 ms, as a
+ * new dialer has; 0 starts both families at once; `NET_FOREVER` never
+ * starts the other family early: every address is tried in turn.
  */
 int64_t net_dialer_set_fallback_delay(int64_t dialer, int64_t delay_ms);
 
 /**
  * Sets the keep-alive period of connections the dialer makes (Go's
- * `Dialer.KeepAlive`): 0 means the default 15 s, a negative value turns
- * keep-alive off.
+ * `Dialer.KeepAlive`), rounded up to whole seconds as
+ * `net_set_keepalive`'s. `NET_DEFAULT` is Go's 15 s, as a new dialer has;
+ * `NET_FOREVER` turns keep-alive off.
  */
 int64_t net_dialer_set_keepalive(int64_t dialer, int64_t period_ms);
 

@@ -68,6 +68,20 @@ template <> struct is_error_code_enum<gonet::errc> : true_type {};
 
 namespace gonet {
 
+/// A duration without end, for any setting that takes one (NET_FOREVER):
+/// no deadline, no timeout, keep-alive off, no fallback race.
+struct forever_t {
+    explicit constexpr forever_t(int) noexcept {}
+};
+inline constexpr forever_t forever{0};
+
+/// Go's default for a setting that takes a duration (NET_DEFAULT): none
+/// for deadlines and timeouts, 15 s keep-alive, a 300 ms fallback delay.
+struct go_default_t {
+    explicit constexpr go_default_t(int) noexcept {}
+};
+inline constexpr go_default_t go_default{0};
+
 namespace detail {
 
 class category_impl final : public std::error_category {
@@ -170,20 +184,18 @@ std::int64_t deadline_ms(std::chrono::duration<Rep, Period> d) noexcept {
     return static_cast<long double>(whole) < ms ? whole + 1 : whole;
 }
 
-/// Milliseconds for a setting where the sign matters as in the C call (a
-/// timeout, a delay, a keep-alive period): rounded up, -1 for any negative
-/// duration, within int64_t.
-template <class Rep, class Period>
-std::int64_t signed_ms(std::chrono::duration<Rep, Period> d) noexcept {
-    using fms = std::chrono::duration<long double, std::milli>;
-    return std::chrono::duration_cast<fms>(d).count() < 0 ? -1 : deadline_ms(d);
-}
-
 /// The same for a time point: the time left until it on its own clock.
 template <class Clock, class Duration>
 std::int64_t deadline_ms(std::chrono::time_point<Clock, Duration> t) noexcept {
     return deadline_ms(t - Clock::now());
 }
+
+/// A `*_ms` argument from a duration or time point (0 when it is zero,
+/// negative or past: no time at all), or from gonet::forever or
+/// gonet::go_default: one convention for every setting, as in C.
+template <class T> std::int64_t ms_of(T t) noexcept { return deadline_ms(t); }
+inline std::int64_t ms_of(forever_t) noexcept { return NET_FOREVER; }
+inline std::int64_t ms_of(go_default_t) noexcept { return NET_DEFAULT; }
 
 /// Reads an address with a function of the net_local_addr kind.
 template <class F>
@@ -252,29 +264,29 @@ private:
 template <class Self>
 class deadlines {
 public:
-    template <class T> void set_deadline(T t) { check(net_set_deadline(h(), deadline_ms(t))); }
+    template <class T> void set_deadline(T t) { check(net_set_deadline(h(), ms_of(t))); }
     template <class T> void set_deadline(T t, std::error_code &ec) noexcept {
-        check(net_set_deadline(h(), deadline_ms(t)), ec);
+        check(net_set_deadline(h(), ms_of(t)), ec);
     }
     template <class T> void set_read_deadline(T t) {
-        check(net_set_read_deadline(h(), deadline_ms(t)));
+        check(net_set_read_deadline(h(), ms_of(t)));
     }
     template <class T> void set_read_deadline(T t, std::error_code &ec) noexcept {
-        check(net_set_read_deadline(h(), deadline_ms(t)), ec);
+        check(net_set_read_deadline(h(), ms_of(t)), ec);
     }
     template <class T> void set_write_deadline(T t) {
-        check(net_set_write_deadline(h(), deadline_ms(t)));
+        check(net_set_write_deadline(h(), ms_of(t)));
     }
     template <class T> void set_write_deadline(T t, std::error_code &ec) noexcept {
-        check(net_set_write_deadline(h(), deadline_ms(t)), ec);
+        check(net_set_write_deadline(h(), ms_of(t)), ec);
     }
-    void clear_deadline() { check(net_set_deadline(h(), -1)); }
+    void clear_deadline() { check(net_set_deadline(h(), NET_FOREVER)); }
     void clear_deadline(std::error_code &ec) noexcept { check(net_set_deadline(h(), -1), ec); }
-    void clear_read_deadline() { check(net_set_read_deadline(h(), -1)); }
+    void clear_read_deadline() { check(net_set_read_deadline(h(), NET_FOREVER)); }
     void clear_read_deadline(std::error_code &ec) noexcept {
         check(net_set_read_deadline(h(), -1), ec);
     }
-    void clear_write_deadline() { check(net_set_write_deadline(h(), -1)); }
+    void clear_write_deadline() { check(net_set_write_deadline(h(), NET_FOREVER)); }
     void clear_write_deadline(std::error_code &ec) noexcept {
         check(net_set_write_deadline(h(), -1), ec);
     }
@@ -374,15 +386,14 @@ public:
     void set_nodelay(bool on, std::error_code &ec) noexcept {
         detail::check(net_set_nodelay(native_handle(), on), ec);
     }
-    /// Keep-alive with this period (Go's SetKeepAlivePeriod); as for
-    /// net_set_keepalive, zero or less turns it off.
-    template <class Rep, class Period>
-    void set_keepalive(std::chrono::duration<Rep, Period> period) {
-        detail::check(net_set_keepalive(native_handle(), detail::signed_ms(period)));
+    /// Keep-alive with this period (Go's SetKeepAlivePeriod), rounded up
+    /// to whole seconds: a duration, gonet::go_default (15 s) or
+    /// gonet::forever (off), as net_set_keepalive.
+    template <class T> void set_keepalive(T period) {
+        detail::check(net_set_keepalive(native_handle(), detail::ms_of(period)));
     }
-    template <class Rep, class Period>
-    void set_keepalive(std::chrono::duration<Rep, Period> period, std::error_code &ec) noexcept {
-        detail::check(net_set_keepalive(native_handle(), detail::signed_ms(period)), ec);
+    template <class T> void set_keepalive(T period, std::error_code &ec) noexcept {
+        detail::check(net_set_keepalive(native_handle(), detail::ms_of(period)), ec);
     }
 };
 
@@ -479,20 +490,19 @@ inline Conn dial(std::string_view network, std::string_view address, std::error_
     return h < 0 ? Conn() : Conn(h);
 }
 
-/// Go's net.DialTimeout: the timeout bounds the whole dial (as for
-/// net_dial_timeout, zero or less: none).
-template <class Rep, class Period>
-Conn dial(std::string_view network, std::string_view address,
-          std::chrono::duration<Rep, Period> timeout) {
-    const std::int64_t ms = detail::signed_ms(timeout);
+/// Go's net.DialTimeout: the timeout bounds the whole dial, as for
+/// net_dial_timeout: a duration (zero or less has already run out),
+/// gonet::forever or gonet::go_default (none).
+template <class T>
+Conn dial(std::string_view network, std::string_view address, T timeout) {
+    const std::int64_t ms = detail::ms_of(timeout);
     return Conn(detail::with_strings(
         "dial", network, address,
         [ms](const char *n, const char *a) { return net_dial_timeout(n, a, ms); }, nullptr));
 }
-template <class Rep, class Period>
-Conn dial(std::string_view network, std::string_view address,
-          std::chrono::duration<Rep, Period> timeout, std::error_code &ec) {
-    const std::int64_t ms = detail::signed_ms(timeout);
+template <class T>
+Conn dial(std::string_view network, std::string_view address, T timeout, std::error_code &ec) {
+    const std::int64_t ms = detail::ms_of(timeout);
     const std::int64_t h = detail::with_strings(
         "dial", network, address,
         [ms](const char *n, const char *a) { return net_dial_timeout(n, a, ms); }, &ec);
@@ -529,9 +539,10 @@ public:
     /// Takes ownership of a dialer handle from the C API.
     explicit Dialer(std::int64_t h) noexcept : handle(h) {}
 
-    /// Bounds each dial, name lookup included (zero or less: none).
-    template <class Rep, class Period> void set_timeout(std::chrono::duration<Rep, Period> d) {
-        detail::check(net_dialer_set_timeout(native_handle(), detail::signed_ms(d)));
+    /// Bounds each dial, name lookup included: a duration (zero or less
+    /// has already run out), gonet::forever or gonet::go_default (none).
+    template <class T> void set_timeout(T d) {
+        detail::check(net_dialer_set_timeout(native_handle(), detail::ms_of(d)));
     }
     /// Binds dials to a local address ("127.0.0.2:0").
     void set_local_addr(std::string_view address) {
@@ -544,16 +555,17 @@ public:
     void clear_local_addr() {
         detail::check(net_dialer_set_local_addr(native_handle(), nullptr));
     }
-    /// Happy Eyeballs' fallback delay (Go's FallbackDelay): zero for the
-    /// default 300 ms, negative for no race.
-    template <class Rep, class Period>
-    void set_fallback_delay(std::chrono::duration<Rep, Period> d) {
-        detail::check(net_dialer_set_fallback_delay(native_handle(), detail::signed_ms(d)));
+    /// Happy Eyeballs' fallback delay (Go's FallbackDelay): a duration
+    /// (zero: both families at once), gonet::go_default (300 ms) or
+    /// gonet::forever (no race: every address in turn).
+    template <class T> void set_fallback_delay(T d) {
+        detail::check(net_dialer_set_fallback_delay(native_handle(), detail::ms_of(d)));
     }
     /// The keep-alive period of the connections it makes (Go's
-    /// Dialer.KeepAlive): zero for the default 15 s, negative for off.
-    template <class Rep, class Period> void set_keepalive(std::chrono::duration<Rep, Period> d) {
-        detail::check(net_dialer_set_keepalive(native_handle(), detail::signed_ms(d)));
+    /// Dialer.KeepAlive), rounded up to whole seconds: a duration,
+    /// gonet::go_default (15 s) or gonet::forever (off).
+    template <class T> void set_keepalive(T d) {
+        detail::check(net_dialer_set_keepalive(native_handle(), detail::ms_of(d)));
     }
 
     /// Dials with this dialer's settings; errc::canceled after cancel().

@@ -1,36 +1,17 @@
 """Dialing (dial, Dialer) and the lookups and host:port helpers."""
 
 import ctypes
-import errno as _errno
 from typing import List, Literal, Optional, Tuple, Union, overload
 
-from ._errors import DeadlineExceededError, _check, _error
-from ._ffi import NET_ETIMEOUT, _c
-from ._handle import Seconds, Text, _Closable, _encode, _ms, _seconds, _text
+from ._errors import _check, _error
+from ._ffi import NET_DEFAULT, NET_FOREVER, _c
+from ._handle import Seconds, Text, _Closable, _deadline_ms, _encode, _setting_ms, _text
 from ._packet import PacketConn
 from ._stream import _PACKET_NETWORKS, Conn
 
 
 def _conn(handle: int, network: bytes) -> Union[Conn, PacketConn]:
     return PacketConn(handle) if network in _PACKET_NETWORKS else Conn(handle)
-
-
-def _timeout_ms(value: Seconds) -> Optional[int]:
-    """A dial timeout to the library's timeout_ms: 0 for none (None), None
-    when it has already passed (zero or negative), as a past deadline in
-    Go: the library has no value for that."""
-    seconds = _seconds(value, "timeout", "no timeout")
-    if seconds is None:
-        return 0
-    if seconds <= 0:
-        return None
-    return _ms(seconds)
-
-
-def _expired(network: bytes, address: bytes) -> DeadlineExceededError:
-    """Go's error for a dial whose deadline has already passed."""
-    message = "dial %s %s: i/o timeout" % (network.decode("utf-8", "replace"), address.decode("utf-8", "replace"))
-    return DeadlineExceededError(NET_ETIMEOUT, message, _errno.ETIMEDOUT)
 
 
 # Which class dial() returns, for type checkers.
@@ -52,16 +33,15 @@ def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[Conn, P
     returns a PacketConn connected to that peer (read and write).
     ``timeout`` in seconds bounds the whole dial, across every address
     tried: None waits as long as the system does, zero or less has already
-    passed (DeadlineExceededError at once). Raises
+    run out (DeadlineExceededError at once, as a Go dial with a past
+    deadline). Raises
     ConnectionRefusedGonetError (a ConnectionRefusedError),
     DeadlineExceededError (a TimeoutError), NoSuchHostError (a
     socket.gaierror), AddressError (a ValueError) for a bad address or
     network; ValueError for a NaN, infinite or absurd timeout."""
     net = _encode(network, "network")
     addr = _encode(address, "address")
-    ms = _timeout_ms(timeout)
-    if ms is None:
-        raise _expired(net, addr)
+    ms = _deadline_ms(timeout, "timeout", "no timeout")
     r: int = _c.net_dial_timeout(net, addr, ms)
     if r < 0:
         raise _error(r)
@@ -73,7 +53,7 @@ class Dialer(_Closable):
     from another thread (as cancelling a Go context does); they raise
     CanceledError. close() also cancels."""
 
-    __slots__ = ("_expired",)
+    __slots__ = ()
 
     def __init__(
         self,
@@ -86,7 +66,6 @@ class Dialer(_Closable):
         zero Dialer (no timeout, any local address, 300 ms Happy Eyeballs
         delay, 15 s keep-alive)."""
         _Closable.__init__(self, _check(_c.net_dialer_new()))
-        self._expired = False
         if timeout is not None:
             self.set_timeout(timeout)
         if local_addr is not None:
@@ -100,9 +79,7 @@ class Dialer(_Closable):
         """Bounds each dial, lookup included: None means no timeout, zero
         or less has already passed (every dial raises DeadlineExceededError
         at once). ValueError for NaN, infinity or more than 292 years."""
-        ms = _timeout_ms(seconds)
-        _check(_c.net_dialer_set_timeout(self._h, ms or 0))
-        self._expired = ms is None
+        _check(_c.net_dialer_set_timeout(self._h, _deadline_ms(seconds, "timeout", "no timeout")))
 
     def set_local_addr(self, address: Optional[Text]) -> None:
         """Binds dials to a local address ("127.0.0.2:0"); None clears it."""
@@ -110,17 +87,16 @@ class Dialer(_Closable):
 
     def set_fallback_delay(self, seconds: Seconds) -> None:
         """Happy Eyeballs delay before the IPv4 attempt starts beside the
-        IPv6 one: None or 0 the default 300 ms, negative turns the race
-        off."""
-        s = _seconds(seconds, "fallback delay", "the default")
-        ms = 0 if s is None or s == 0 else (-1 if s < 0 else _ms(s))
+        IPv6 one: None the default 300 ms, 0 both at once, negative turns
+        the race off (every address in turn)."""
+        ms = _setting_ms(seconds, "fallback delay", NET_DEFAULT, "the default")
         _check(_c.net_dialer_set_fallback_delay(self._h, ms))
 
     def set_keepalive(self, seconds: Seconds) -> None:
-        """Keep-alive period of the connections made: 0 the default 15 s,
-        None or negative turns keep-alive off."""
-        s = _seconds(seconds, "keep-alive period", "keep-alive off")
-        ms = -1 if s is None or s < 0 else (0 if s == 0 else _ms(s))
+        """Keep-alive period of the connections made, rounded up to whole
+        seconds (0 becomes 1); None or negative turns keep-alive off. A new
+        Dialer has Go's 15 s."""
+        ms = _setting_ms(seconds, "keep-alive period", NET_FOREVER, "keep-alive off")
         _check(_c.net_dialer_set_keepalive(self._h, ms))
 
     @overload
@@ -137,8 +113,6 @@ class Dialer(_Closable):
         errors of dial()."""
         net = _encode(network, "network")
         addr = _encode(address, "address")
-        if self._expired and not self._closed:
-            raise _expired(net, addr)
         r: int = _c.net_dialer_dial(self._h, net, addr)
         if r < 0:
             raise _error(r)

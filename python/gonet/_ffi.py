@@ -27,6 +27,10 @@ NET_EINTERNAL = -12
 NET_ESYSTEM = -13
 NET_ECANCELED = -14
 
+# The special values of every *_ms argument (see README, "Durations").
+NET_FOREVER = -1
+NET_DEFAULT = -2
+
 # A buffer of this many bytes holds any address the library writes.
 NET_ADDR_MAX = 128
 

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, Callable, Optional, Type, TypeVar, Union
 
 from ._errors import InvalidArgumentError, _check, _error
-from ._ffi import NET_ECLOSED, NET_EINVAL, _c, _handle_arg
+from ._ffi import NET_ECLOSED, NET_EINVAL, NET_FOREVER, _c, _handle_arg
 
 # What the wrappers accept as a string argument, and as data to send.
 Text = Union[str, bytes, bytearray]
@@ -70,13 +70,27 @@ def _ms(seconds: float) -> int:
     return max(1, int(math.ceil(seconds * 1000.0)))
 
 
-def _deadline_ms(value: Any, what: str = "deadline") -> int:
-    """A deadline in seconds from now to the library's timeout_ms: None
-    clears it (-1), zero or negative has already passed (0)."""
-    seconds = _seconds(value, what, "no deadline")
+def _deadline_ms(value: Any, what: str = "deadline", none_means: str = "no deadline") -> int:
+    """A deadline or timeout in seconds from now to the library's *_ms:
+    None is NET_FOREVER (none), zero or negative has already passed (0)."""
+    seconds = _seconds(value, what, none_means)
     if seconds is None:
-        return -1
+        return NET_FOREVER
     if seconds <= 0:
+        return 0
+    return _ms(seconds)
+
+
+def _setting_ms(value: Any, what: str, none: int, none_means: str) -> int:
+    """A period or delay in seconds to the library's *_ms: None is
+    ``none`` (NET_DEFAULT or NET_FOREVER, as the setting documents), a
+    negative number NET_FOREVER, zero no time at all, as in C."""
+    seconds = _seconds(value, what, none_means)
+    if seconds is None:
+        return none
+    if seconds < 0:
+        return NET_FOREVER
+    if seconds == 0:
         return 0
     return _ms(seconds)
 

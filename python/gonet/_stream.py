@@ -8,8 +8,8 @@ import os
 from typing import IO, Any, List, Optional, Union, cast
 
 from ._errors import AddressError, GonetError, _check, _error
-from ._ffi import _byref, _c, _c_char_from_buffer, _len, _lens_get, _net_read, _raw_read, _raw_write
-from ._handle import _SCRATCH, Seconds, Text, _addr, _bytes_like, _encode, _Handle, _ms, _seconds, _size, _writable
+from ._ffi import NET_FOREVER, _byref, _c, _c_char_from_buffer, _len, _lens_get, _net_read, _raw_read, _raw_write
+from ._handle import _SCRATCH, Seconds, Text, _addr, _bytes_like, _encode, _Handle, _setting_ms, _size, _writable
 
 # Networks listen_packet serves and listen does not.
 _PACKET_NETWORKS = frozenset((b"udp", b"udp4", b"udp6", b"unixgram"))
@@ -138,10 +138,11 @@ class Conn(_Handle):
 
     def set_keepalive(self, seconds: Seconds) -> None:
         """Turns TCP keep-alive on with ``seconds`` as idle time and probe
-        interval, or off with ``None`` (or 0 or less). ValueError for NaN,
-        infinity or more than 292 years."""
-        s = _seconds(seconds, "keep-alive period", "keep-alive off")
-        _check(_c.net_set_keepalive(self._h, 0 if s is None or s <= 0 else _ms(s)))
+        interval, rounded up to whole seconds (0 becomes 1), or off with
+        ``None`` or a negative number. ValueError for NaN, infinity or more
+        than 292 years."""
+        ms = _setting_ms(seconds, "keep-alive period", NET_FOREVER, "keep-alive off")
+        _check(_c.net_set_keepalive(self._h, ms))
 
     def sendfile(self, file: Union[IO[bytes], int], offset: int = 0, count: Optional[int] = None) -> int:
         """Sends the file ``file`` (a binary file object or a descriptor)

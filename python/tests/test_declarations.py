@@ -116,11 +116,17 @@ class DeclarationsTest(unittest.TestCase):
 
     def test_codes_match(self):
         with open(HEADER) as f:
-            codes = dict(re.findall(r"#define (NET_E\w+) (-?\d+)", f.read()))
+            header = f.read()
+        codes = dict(re.findall(r"#define (NET_E\w+) \((-\d+)\)", header))
         self.assertGreaterEqual(len(codes), 13)
         for name, value in codes.items():
             with self.subTest(code=name):
                 self.assertEqual(getattr(gonet, name), int(value))
+        # The special values of every *_ms argument, as the binding uses them.
+        for name in ("NET_FOREVER", "NET_DEFAULT"):
+            value = re.search(r"#define %s \((-\d+)\)" % name, header)
+            self.assertIsNotNone(value, name)
+            self.assertEqual(getattr(_ffi, name), int(value.group(1)))
 
 
 class LoadingTest(unittest.TestCase):

@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::Duration;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -155,13 +156,38 @@ fn not_a_conn(op: &'static str, h: i64, fd: &NetFd) -> NetError {
     fd.error(op, Cause::Invalid(what))
 }
 
-pub(crate) fn deadline_from_timeout(timeout_ms: i64) -> i64 {
-    if timeout_ms < 0 {
-        return NO_DEADLINE;
+/// For any `*_ms` argument: a duration without end. A deadline set to it
+/// is cleared; a timeout is none; a keep-alive period is keep-alive off; a
+/// fallback delay is no race (every address in turn). Every negative value
+/// other than `NET_DEFAULT` means the same.
+pub const NET_FOREVER: i64 = -1;
+
+/// For any `*_ms` argument: Go's default for that setting. For deadlines
+/// and timeouts that is none (as `NET_FOREVER`); keep-alive probes every
+/// 15 s; the fallback delay is 300 ms.
+pub const NET_DEFAULT: i64 = -2;
+
+/// Reads a `*_ms` argument, the same way for every function: 0 or more is
+/// that many milliseconds (0 is no time at all: a deadline already passed,
+/// a timeout already over, a fallback started at once), `NET_DEFAULT` is
+/// `default`, and any other negative value (`NET_FOREVER`) is `None`.
+pub(crate) fn duration_ms(ms: i64, default: Option<Duration>) -> Option<Duration> {
+    match ms {
+        NET_DEFAULT => default,
+        ms if ms < 0 => None,
+        ms => Some(Duration::from_millis(ms as u64)),
     }
-    now_ns()
-        .saturating_add(timeout_ms.saturating_mul(1_000_000))
-        .min(NO_DEADLINE - 1)
+}
+
+/// The deadline (monotonic ns) `timeout_ms` from now; `NO_DEADLINE` for
+/// `NET_FOREVER` and `NET_DEFAULT` (deadlines and timeouts default to none).
+pub(crate) fn deadline_from_timeout(timeout_ms: i64) -> i64 {
+    match duration_ms(timeout_ms, None) {
+        None => NO_DEADLINE,
+        Some(_) => now_ns()
+            .saturating_add(timeout_ms.saturating_mul(1_000_000))
+            .min(NO_DEADLINE - 1),
+    }
 }
 
 pub(crate) fn as_count(n: usize) -> i64 {

@@ -2,16 +2,15 @@
 //! and the per-connection options.
 
 use super::boundary::{
-    arg_str, as_count, call, call_io, check_len, deadline_from_timeout, lookup, lookup_conn,
-    lookup_role, write_text,
+    NET_FOREVER, arg_str, as_count, call, call_io, check_len, deadline_from_timeout, duration_ms,
+    lookup, lookup_conn, lookup_role, write_text,
 };
 use crate::error::{Cause, NetError, Result, SyscallResult};
 use crate::handle;
 use crate::net::{self, DialOp, DialOptions, NetFd, Role};
-use crate::poll::{Direction, NO_DEADLINE};
+use crate::poll::Direction;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Connects to `address` on `network` (`"tcp"`, `"tcp4"`, `"tcp6"` or
 /// `"unix"`) and returns a connection handle. Host names are resolved and
@@ -28,12 +27,16 @@ use std::time::Duration;
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn net_dial(network: *const c_char, address: *const c_char) -> i64 {
     // SAFETY: the caller's promise is passed on.
-    call("dial", || unsafe { dial_with_timeout(network, address, 0) })
+    call("dial", || unsafe {
+        dial_with_timeout(network, address, NET_FOREVER)
+    })
 }
 
-/// As `net_dial`, but the whole dial, across every address tried, takes at
-/// most `timeout_ms` milliseconds (`NET_ETIMEOUT` after that). A timeout of
-/// 0 or less means none.
+/// As `net_dial`, but the whole dial, across every address tried, name
+/// lookup included, takes at most `timeout_ms` milliseconds
+/// (`NET_ETIMEOUT` after that). `NET_FOREVER` (or `NET_DEFAULT`) means no
+/// timeout, as `net_dial`; 0 has already run out: the dial fails with
+/// `NET_ETIMEOUT` at once, as a Go dial with a past deadline does.
 ///
 /// # Safety
 /// `network` and `address` are NULL or NUL-terminated strings.
@@ -57,11 +60,7 @@ unsafe fn dial_with_timeout(
     timeout_ms: i64,
 ) -> Result<i64> {
     const OP: &str = "dial";
-    let deadline = if timeout_ms > 0 {
-        deadline_from_timeout(timeout_ms)
-    } else {
-        NO_DEADLINE
-    };
+    let deadline = deadline_from_timeout(timeout_ms);
     if !network.is_null() && !address.is_null() {
         // SAFETY: non-NULL, and the caller promises NUL termination.
         let (net_bytes, addr_bytes) = unsafe {
@@ -225,8 +224,9 @@ fn set_deadline(op: &'static str, h: i64, dir: Direction, timeout_ms: i64) -> Re
 
 /// Sets the read and write deadlines to now + `timeout_ms`: pending and
 /// later calls fail with `NET_ETIMEOUT` once it passes, until it is moved.
-/// 0 means already expired; a negative value clears the deadline. On a
-/// listener it bounds `net_accept`.
+/// 0 has already passed (Go's past deadline); `NET_FOREVER` (any negative
+/// value) clears the deadline. On a listener it bounds `net_accept`.
+/// `NET_ECLOSED` for a closed or unknown handle.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_set_deadline(handle: i64, timeout_ms: i64) -> i64 {
     const OP: &str = "set_deadline";
@@ -323,16 +323,16 @@ pub extern "C" fn net_set_nodelay(conn: i64, on: c_int) -> i64 {
 }
 
 /// Turns TCP keep-alive on with `period_ms` as both idle time and probe
-/// interval (Go's `SetKeepAlivePeriod`), or off when `period_ms` <= 0.
-/// Connections start with keep-alive on at 15 s, as in Go.
+/// interval (Go's `SetKeepAlivePeriod`), rounded up to whole seconds (the
+/// kernel's unit; 0 becomes 1 s). `NET_DEFAULT` is Go's 15 s, which
+/// connections start with; `NET_FOREVER` turns keep-alive off. `NET_EINVAL`
+/// on a Unix or packet handle.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_set_keepalive(conn: i64, period_ms: i64) -> i64 {
     const OP: &str = "set_keepalive";
     call(OP, || {
         let fd = tcp_conn(OP, conn)?;
-        // The kernel counts keep-alive time in whole seconds.
-        let period =
-            (period_ms > 0).then(|| Duration::from_secs((period_ms as u64).div_ceil(1000)));
+        let period = duration_ms(period_ms, Some(net::KEEPALIVE_PERIOD));
         net::set_keepalive(fd.socket(), period)
             .map(|()| 0)
             .syscall("setsockopt")

@@ -1,7 +1,7 @@
 //! The C ABI of Go's `net.Dialer` and of the lookup and address helpers
 //! (`LookupHost`, `LookupPort`, `SplitHostPort`, `JoinHostPort`).
 
-use super::boundary::{arg_str, call, check_len, write_text};
+use super::boundary::{arg_str, call, check_len, duration_ms, write_text};
 use crate::error::{Cause, NetError, Result};
 use crate::handle::{self, DIALERS};
 use crate::net::{self, Dialer, Network};
@@ -27,12 +27,15 @@ pub extern "C" fn net_dialer_new() -> i64 {
 }
 
 /// Bounds each dial of `dialer`, name lookup included, to `timeout_ms`
-/// milliseconds; 0 or less means no timeout.
+/// milliseconds (Go's `Dialer.Timeout`). `NET_FOREVER` or `NET_DEFAULT`:
+/// no timeout, as a new dialer has; 0 has already run out (every dial
+/// fails with `NET_ETIMEOUT` at once). `NET_ECLOSED` for a closed or
+/// unknown handle, `NET_EINVAL` for one that is not a dialer.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_dialer_set_timeout(dialer: i64, timeout_ms: i64) -> i64 {
     const OP: &str = "dialer_set_timeout";
     call(OP, || {
-        lookup_dialer(OP, dialer)?.set_timeout(timeout_ms);
+        lookup_dialer(OP, dialer)?.set_timeout(duration_ms(timeout_ms, None));
         Ok(0)
     })
 }
@@ -59,25 +62,29 @@ pub unsafe extern "C" fn net_dialer_set_local_addr(dialer: i64, address: *const 
 }
 
 /// Sets how long a dial waits on the first address family before racing
-/// the other (Go's `FallbackDelay`): 0 means the default 300 ms, a
-/// negative value turns the race off so every address is tried in turn.
+/// the other (Go's `FallbackDelay`). `NET_DEFAULT` is Go's 300 ms, as a
+/// new dialer has; 0 starts both families at once; `NET_FOREVER` never
+/// starts the other family early: every address is tried in turn.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_dialer_set_fallback_delay(dialer: i64, delay_ms: i64) -> i64 {
     const OP: &str = "dialer_set_fallback_delay";
     call(OP, || {
-        lookup_dialer(OP, dialer)?.set_fallback_delay(delay_ms);
+        let default = Some(net::DEFAULT_FALLBACK_DELAY);
+        lookup_dialer(OP, dialer)?.set_fallback_delay(duration_ms(delay_ms, default));
         Ok(0)
     })
 }
 
 /// Sets the keep-alive period of connections the dialer makes (Go's
-/// `Dialer.KeepAlive`): 0 means the default 15 s, a negative value turns
-/// keep-alive off.
+/// `Dialer.KeepAlive`), rounded up to whole seconds as
+/// `net_set_keepalive`'s. `NET_DEFAULT` is Go's 15 s, as a new dialer has;
+/// `NET_FOREVER` turns keep-alive off.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_dialer_set_keepalive(dialer: i64, period_ms: i64) -> i64 {
     const OP: &str = "dialer_set_keepalive";
     call(OP, || {
-        lookup_dialer(OP, dialer)?.set_keepalive(period_ms);
+        let default = Some(net::KEEPALIVE_PERIOD);
+        lookup_dialer(OP, dialer)?.set_keepalive(duration_ms(period_ms, default));
         Ok(0)
     })
 }

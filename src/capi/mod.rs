@@ -9,7 +9,7 @@ mod copy;
 mod dial;
 mod packet;
 
-pub use boundary::{net_last_error, net_strerror, net_version};
+pub use boundary::{NET_DEFAULT, NET_FOREVER, net_last_error, net_strerror, net_version};
 pub use conn::*;
 pub use copy::*;
 pub use dial::*;

@@ -11,13 +11,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-/// Settings of a dialer handle, in the C API's units.
-#[derive(Clone, Debug, Default)]
+/// Settings of a dialer handle. `None` is "never": no timeout, no race
+/// of the address families, no keep-alive.
+#[derive(Clone, Debug)]
 struct Settings {
-    timeout_ms: i64,
+    timeout: Option<Duration>,
     local_addr: Option<String>,
-    fallback_delay_ms: i64,
-    keepalive_ms: i64,
+    fallback_delay: Option<Duration>,
+    keepalive: Option<Duration>,
+}
+
+impl Default for Settings {
+    /// Go's zero `Dialer`: no timeout, the 300 ms fallback delay, 15 s
+    /// keep-alive.
+    fn default() -> Settings {
+        Settings {
+            timeout: None,
+            local_addr: None,
+            fallback_delay: Some(dial::DEFAULT_FALLBACK_DELAY),
+            keepalive: Some(KEEPALIVE_PERIOD),
+        }
+    }
 }
 
 /// Go's `net.Dialer`, as a handle: settings shared by its dials, and a
@@ -35,41 +49,33 @@ impl Dialer {
         self.settings.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn set_timeout(&self, ms: i64) {
-        self.settings().timeout_ms = ms;
+    pub fn set_timeout(&self, timeout: Option<Duration>) {
+        self.settings().timeout = timeout;
     }
 
     pub fn set_local_addr(&self, addr: Option<String>) {
         self.settings().local_addr = addr;
     }
 
-    pub fn set_fallback_delay(&self, ms: i64) {
-        self.settings().fallback_delay_ms = ms;
+    pub fn set_fallback_delay(&self, delay: Option<Duration>) {
+        self.settings().fallback_delay = delay;
     }
 
-    pub fn set_keepalive(&self, ms: i64) {
-        self.settings().keepalive_ms = ms;
+    pub fn set_keepalive(&self, period: Option<Duration>) {
+        self.settings().keepalive = period;
     }
 
     fn options(&self) -> DialOptions {
         let s = self.settings().clone();
+        let deadline = s.timeout.map_or(NO_DEADLINE, |t| {
+            let ns = i64::try_from(t.as_nanos()).unwrap_or(i64::MAX);
+            now_ns().saturating_add(ns).min(NO_DEADLINE - 1)
+        });
         DialOptions {
-            deadline: if s.timeout_ms > 0 {
-                now_ns().saturating_add(s.timeout_ms.saturating_mul(1_000_000))
-            } else {
-                NO_DEADLINE
-            },
+            deadline,
             local_addr: s.local_addr,
-            fallback_delay: match s.fallback_delay_ms {
-                0 => Some(dial::DEFAULT_FALLBACK_DELAY),
-                ms if ms < 0 => None,
-                ms => Some(Duration::from_millis(ms as u64)),
-            },
-            keepalive: match s.keepalive_ms {
-                0 => Some(KEEPALIVE_PERIOD),
-                ms if ms < 0 => None,
-                ms => Some(Duration::from_millis(ms as u64)),
-            },
+            fallback_delay: s.fallback_delay,
+            keepalive: s.keepalive,
         }
     }
 

@@ -20,10 +20,13 @@ pub fn apply_tcp_defaults(sock: &Socket) {
 }
 
 /// Turns keep-alive on with `period` as idle time and interval, or off.
+/// The kernel counts both in whole seconds, at least one: the period is
+/// rounded up to that.
 pub fn set_keepalive(sock: &Socket, period: Option<Duration>) -> std::io::Result<()> {
     match period {
         Some(period) => {
-            sock.set_tcp_keepalive(&TcpKeepalive::new().with_time(period).with_interval(period))
+            let secs = Duration::from_secs(period.as_millis().div_ceil(1000).max(1) as u64);
+            sock.set_tcp_keepalive(&TcpKeepalive::new().with_time(secs).with_interval(secs))
         }
         None => sock.set_keepalive(false),
     }

@@ -42,7 +42,7 @@ fn connections_have_nodelay_keepalive_and_cloexec() {
     let sock = SockRef::from(&borrowed);
     assert!(!sock.tcp_nodelay().unwrap());
     assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(30));
-    assert_eq!(net_set_keepalive(c, 0), 0);
+    assert_eq!(net_set_keepalive(c, NET_FOREVER), 0);
     assert!(!sock.keepalive().unwrap());
     for h in [c, s, l] {
         net_close(h);

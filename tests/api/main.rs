@@ -18,6 +18,7 @@ mod datagrams;
 mod deadlines;
 mod defaults;
 mod dialing;
+mod durations;
 mod io;
 mod layers;
 mod readiness;

@@ -89,7 +89,9 @@ static void streams() {
 
     c.set_nodelay(false);
     c.set_keepalive(30s);
-    c.set_keepalive(0s);
+    c.set_keepalive(0s); // rounded up to the kernel's least, 1 s
+    c.set_keepalive(gonet::go_default);
+    c.set_keepalive(gonet::forever); // off
 
     // Half-close: the peer reads end of stream.
     c.close_write();
@@ -285,11 +287,26 @@ static void dialers() {
     gonet::Listener ln = gonet::listen("tcp", "127.0.0.1:0");
     gonet::Dialer d;
     d.set_timeout(5s);
-    d.set_fallback_delay(-1ms);
+    d.set_fallback_delay(gonet::forever); // no race
+    d.set_fallback_delay(gonet::go_default);
     d.set_keepalive(20s);
     d.set_local_addr("127.0.0.1:0");
     gonet::Conn c = d.dial("tcp", ln.local_addr());
     gonet::Conn s = ln.accept();
+
+    // One meaning for a duration everywhere: zero has already run out.
+    {
+        gonet::Dialer expired;
+        expired.set_timeout(0s);
+        EXPECT_THROW(expired.dial("tcp", ln.local_addr()), gonet::errc::timeout);
+        expired.set_timeout(gonet::forever);
+        gonet::Conn c2 = expired.dial("tcp", ln.local_addr());
+        gonet::Conn s2 = ln.accept();
+        EXPECT_THROW(gonet::dial("tcp", ln.local_addr(), 0ms), gonet::errc::timeout);
+        EXPECT_THROW(gonet::dial("tcp", ln.local_addr(), -5s), gonet::errc::timeout);
+        gonet::Conn c3 = gonet::dial("tcp", ln.local_addr(), gonet::go_default);
+        gonet::Conn s3 = ln.accept();
+    }
     EXPECT(s.remote_addr() == c.local_addr());
     d.clear_local_addr();
     EXPECT_THROW(d.set_local_addr(std::string_view("1\0", 2)), gonet::errc::invalid_argument);
