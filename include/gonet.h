@@ -221,6 +221,18 @@ int64_t net_write(int64_t conn, const void *buf, size_t len);
  * fail with `NET_ECLOSED` (dials of a closed dialer with
  * `NET_ECANCELED`); the handle is never valid again. Returns 0, or
  * `NET_ECLOSED` if it was already closed.
+ *
+ * Later calls on a closed connection or listener fail with `NET_ECLOSED`
+ * and Go's full message, naming it as the calls before the close did
+ * (`read tcp 127.0.0.1:39258->127.0.0.1:34751: use of closed network
+ * connection`, `close tcp ...` for a second close). For this gonet
+ * remembers the network and addresses of the last closed descriptors, in
+ * 1024 slots of about a hundred bytes (slot: the handle modulo 1024): a
+ * handle is remembered until one issued a multiple of 1024 handles after
+ * it is closed too. After that, and for a handle never issued, the
+ * message has the short form (`read: use of closed network connection`).
+ * A connection whose local address was never asked for costs one
+ * `getsockname` at close, to remember it.
  */
 int64_t net_close(int64_t handle);
 

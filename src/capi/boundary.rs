@@ -119,7 +119,19 @@ fn not_open(op: &'static str, h: i64) -> NetError {
     if handle::DIALERS.get(h).is_some() {
         NetError::invalid(op, format!("handle {h} is a dialer"))
     } else {
-        NetError::new(op, "", Cause::Closed)
+        closed_error(op, h)
+    }
+}
+
+/// The error for a call on handle `h`, which is not open: Go's full
+/// message when it is a closed descriptor gonet still remembers, else the
+/// short form (`read: use of closed network connection`).
+#[cold]
+#[inline(never)]
+pub(crate) fn closed_error(op: &'static str, h: i64) -> NetError {
+    match handle::closed(h) {
+        Some(ends) => ends.error(op, Cause::Closed),
+        None => NetError::new(op, "", Cause::Closed),
     }
 }
 

@@ -65,6 +65,58 @@ pub struct NetFd {
     fork_generation: u32,
 }
 
+/// Go's `OpError` for `op` on a descriptor of this network, role and
+/// addresses: connections name both ends (an unconnected packet socket
+/// only its own), listeners their own address.
+fn op_error(
+    op: &'static str,
+    net: Network,
+    role: Role,
+    laddr: Option<&Addr>,
+    raddr: Option<&Addr>,
+    cause: Cause,
+) -> NetError {
+    // The text can need the name of an IPv6 zone's interface, which glibc
+    // finds through a socket it then closes: a cancellation point, on the
+    // error path of calls that do not hold cancel off.
+    let _cancel = CancelHeldOff::new();
+    let text = |a: Option<&Addr>| a.map(Addr::to_string);
+    let (source, addr) = match role {
+        Role::Conn | Role::Packet => (text(laddr), text(raddr)),
+        Role::Listener => (None, text(laddr)),
+    };
+    NetError::from(OpError {
+        op,
+        net: net.name().to_owned(),
+        source,
+        addr,
+        cause,
+    })
+}
+
+/// The network and addresses of a descriptor, all its errors need.
+#[derive(Clone, Debug)]
+pub struct Ends {
+    net: Network,
+    role: Role,
+    laddr: Option<Addr>,
+    raddr: Option<Addr>,
+}
+
+impl Ends {
+    /// The error `NetFd::error` gives for `op`.
+    pub fn error(&self, op: &'static str, cause: Cause) -> NetError {
+        op_error(
+            op,
+            self.net,
+            self.role,
+            self.laddr.as_ref(),
+            self.raddr.as_ref(),
+            cause,
+        )
+    }
+}
+
 impl NetFd {
     /// `laddr` is the local address when the caller knows it; `None`
     /// leaves it to be asked of the socket on first use.
@@ -122,22 +174,25 @@ impl NetFd {
     /// connections name both ends (an unconnected packet socket only its
     /// own), listeners their own address.
     pub fn error(&self, op: &'static str, cause: Cause) -> NetError {
-        // The text can need the name of an IPv6 zone's interface, which
-        // glibc finds through a socket it then closes: a cancellation
-        // point, on the error path of calls that do not hold cancel off.
-        let _cancel = CancelHeldOff::new();
-        let text = |a: Option<&Addr>| a.map(Addr::to_string);
-        let (source, addr) = match self.role {
-            Role::Conn | Role::Packet => (text(self.laddr()), text(self.raddr.as_ref())),
-            Role::Listener => (None, text(self.laddr())),
-        };
-        NetError::from(OpError {
+        op_error(
             op,
-            net: self.net.name().to_owned(),
-            source,
-            addr,
+            self.net,
+            self.role,
+            self.laddr(),
+            self.raddr.as_ref(),
             cause,
-        })
+        )
+    }
+
+    /// What this descriptor's errors name, kept after it is closed (see
+    /// `handle::remember_closed`).
+    pub fn ends(&self) -> Ends {
+        Ends {
+            net: self.net,
+            role: self.role,
+            laddr: self.laddr().cloned(),
+            raddr: self.raddr.clone(),
+        }
     }
 
     /// SeqCst, as the deadlines' loads: `WaitList::block_in` relies on

@@ -32,7 +32,7 @@ pub(crate) use dial::DEFAULT_FALLBACK_DELAY;
 pub(crate) use dial::{DialOptions, dial, dial_literal, dial_serial};
 pub(crate) use dialer::Dialer;
 pub(crate) use dialop::DialOp;
-pub(crate) use fd::{NetFd, Role};
+pub(crate) use fd::{Ends, NetFd, Role};
 pub(crate) use listen::listen;
 pub(crate) use lookup::{lookup_host, lookup_port};
 pub(crate) use sock::{KEEPALIVE_PERIOD, set_keepalive};

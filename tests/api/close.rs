@@ -63,9 +63,13 @@ fn close_wakes_every_thread_blocked_on_the_handle() {
 #[test]
 fn closed_and_made_up_handles_are_eclosed() {
     let (l, c, s) = tcp_pair();
+    let ends = format!("tcp {}->{}", local_addr(c), remote_addr(c));
     assert_eq!(net_close(c), 0);
     assert_eq!(net_close(c), NET_ECLOSED, "double close");
-    assert_eq!(last_error(), "close: use of closed network connection");
+    assert_eq!(
+        last_error(),
+        format!("close {ends}: use of closed network connection")
+    );
     let mut buf = [0u8; 4];
     assert_eq!(read(c, &mut buf), NET_ECLOSED);
     assert_eq!(write(c, b"x"), NET_ECLOSED);
@@ -103,4 +107,100 @@ fn a_stale_handle_never_reaches_a_newer_connection() {
 #[test]
 fn the_same_tests_pass_with_polling_reads() {
     rerun_with_polling_reads(module_path!(), "the_same_tests_pass_with_polling_reads");
+}
+
+/// Go names the connection in the error of every call made on it after it
+/// is closed: `read tcp L->R: use of closed network connection`.
+#[test]
+fn calls_on_a_closed_handle_name_it_as_go_does() {
+    let (l, c, s) = tcp_pair();
+    let (local, peer) = (local_addr(c), remote_addr(c));
+    let listener = local_addr(l);
+    assert_eq!(net_close(c), 0);
+    let closed = |op: &str| format!("{op} tcp {local}->{peer}: use of closed network connection");
+    let mut buf = [0u8; 4];
+    assert_eq!(read(c, &mut buf), NET_ECLOSED);
+    assert_eq!(last_error(), closed("read"));
+    assert_eq!(write(c, b"x"), NET_ECLOSED);
+    assert_eq!(last_error(), closed("write"));
+    assert_eq!(net_close(c), NET_ECLOSED);
+    assert_eq!(last_error(), closed("close"));
+    assert_eq!(net_set_deadline(c, 10), NET_ECLOSED);
+    assert_eq!(last_error(), closed("set_deadline"));
+    // A listener names its own address, as its accepts did.
+    assert_eq!(net_close(l), 0);
+    assert_eq!(net_accept(l), NET_ECLOSED);
+    assert_eq!(
+        last_error(),
+        format!("accept tcp {listener}: use of closed network connection")
+    );
+    // An unconnected packet handle names its own address.
+    let p = listen_packet("udp", "127.0.0.1:0");
+    let paddr = local_addr(p);
+    assert_eq!(net_close(p), 0);
+    assert_eq!(read_from(p, &mut buf).0, NET_ECLOSED);
+    assert_eq!(
+        last_error(),
+        format!("read udp {paddr}: use of closed network connection")
+    );
+    // A Unix connection names its path.
+    let path = scratch("closed_names").join("s.sock");
+    let path = path.to_str().unwrap();
+    let lu = listen("unix", path);
+    let cu = dial("unix", path);
+    assert_eq!(net_close(cu), 0);
+    assert_eq!(write(cu, b"x"), NET_ECLOSED);
+    assert_eq!(
+        last_error(),
+        format!("write unix ->{path}: use of closed network connection")
+    );
+    close_all(&[s, lu]);
+}
+
+/// A handle that was never issued has no connection to name.
+#[test]
+fn a_never_issued_handle_gets_the_short_form() {
+    let mut buf = [0u8; 4];
+    let not_yet = {
+        let p = listen_packet("udp", "127.0.0.1:0");
+        net_close(p);
+        p + (1 << 30)
+    };
+    for h in [0, -1, i64::MAX, not_yet] {
+        assert_eq!(read(h, &mut buf), NET_ECLOSED);
+        assert_eq!(last_error(), "read: use of closed network connection");
+        assert_eq!(net_close(h), NET_ECLOSED);
+        assert_eq!(last_error(), "close: use of closed network connection");
+    }
+}
+
+/// The memory of closed handles is bounded: a closed handle's slot is
+/// taken by one closed 1024 handles (or a multiple) later, and the older
+/// one falls back to the short form.
+#[test]
+fn closed_handles_are_forgotten_after_1024_more() {
+    let first = listen_packet("udp", "127.0.0.1:0");
+    let addr = local_addr(first);
+    assert_eq!(net_close(first), 0);
+    let mut buf = [0u8; 1];
+    assert_eq!(read(first, &mut buf), NET_ECLOSED);
+    assert_eq!(
+        last_error(),
+        format!("read udp {addr}: use of closed network connection")
+    );
+    // Other tests take handles too, so the one in `first`'s slot may go to
+    // them: keep making handles until one of ours lands there. Bounded:
+    // ten times round the slots.
+    let mut reused = false;
+    for _ in 0..10 * 1024 {
+        let h = listen_packet("udp", "127.0.0.1:0");
+        assert_eq!(net_close(h), 0);
+        if h % 1024 == first % 1024 {
+            reused = true;
+            break;
+        }
+    }
+    assert!(reused, "no handle of ours took the slot of {first}");
+    assert_eq!(read(first, &mut buf), NET_ECLOSED);
+    assert_eq!(last_error(), "read: use of closed network connection");
 }

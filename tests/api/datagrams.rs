@@ -306,7 +306,10 @@ fn close_wakes_a_blocked_read_from() {
     // The handle is stale now, and stays so.
     let mut buf = [0u8; 4];
     assert_eq!(read_from(h, &mut buf).0, NET_ECLOSED);
-    assert_eq!(last_error(), "read: use of closed network connection");
+    assert_eq!(
+        last_error(),
+        format!("read udp {addr}: use of closed network connection")
+    );
     assert_eq!(write_to(h, b"x", &addr), NET_ECLOSED);
     let newer = listen_packet("udp", "127.0.0.1:0");
     assert!(newer > h);
