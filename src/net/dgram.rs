@@ -5,7 +5,9 @@
 use super::addr::{Addr, Network};
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, local_and_targets, resolve, resolve_with};
-use super::sock::{datagram_socket, local_addr, new_udp_socket, no_ipv6, unix_sockaddr};
+use super::sock::{
+    connected_peer, datagram_socket, local_addr, new_udp_socket, no_ipv6, unix_sockaddr,
+};
 use crate::error::{Cause, NetError, Result, SyscallResult};
 use socket2::{Domain, SockAddr, Socket};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -56,6 +58,7 @@ fn dial_udp(net: Network, addr: SocketAddr, local: Option<SocketAddr>) -> Result
         .syscall("connect")
         .map_err(fail)?;
     let laddr = local_addr(&sock);
+    let raddr = connected_peer(&sock, addr);
     Ok(NetFd::new(sock, net, Role::Packet, laddr, Some(raddr)))
 }
 

@@ -9,7 +9,8 @@ use super::dialop::DialOp;
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, local_and_targets, lookup_host, resolve_with};
 use super::sock::{
-    KEEPALIVE_PERIOD, into_blocking, set_keepalive, stream_socket, stream_type, unix_sockaddr,
+    KEEPALIVE_PERIOD, connected_peer, into_blocking, set_keepalive, stream_socket, stream_type,
+    unix_sockaddr,
 };
 use crate::error::{Cause, Code, NetError, Result, SyscallResult, os_errno};
 use crate::poll::{self, NO_DEADLINE, now_ns};
@@ -281,6 +282,7 @@ impl Plan {
             into_blocking(&sock).map_err(fail)?;
         }
         // The local address is asked of the socket when first needed.
+        let raddr = connected_peer(&sock, addr);
         Ok(NetFd::new(sock, self.net, Role::Conn, None, Some(raddr)))
     }
 }

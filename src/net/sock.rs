@@ -111,3 +111,17 @@ pub(crate) fn new_udp_socket(net: Network, addr: SocketAddr) -> std::result::Res
 pub(crate) fn local_addr(sock: &Socket) -> Option<Addr> {
     sock.local_addr().ok().map(|a| to_addr(&a))
 }
+
+/// The peer a socket connected to `addr` reached. An unspecified address
+/// (`":80"`, `"0.0.0.0:80"`) reaches the local system, and Go reports the
+/// address the kernel chose (its dial asks `getpeername`), `127.0.0.1:80`
+/// or `[::1]:80`; any other address is the peer itself, so the system call
+/// is saved.
+pub(crate) fn connected_peer(sock: &Socket, addr: SocketAddr) -> Addr {
+    if addr.ip().is_unspecified()
+        && let Ok(Some(peer)) = sock.peer_addr().map(|a| a.as_socket())
+    {
+        return Addr::Inet(peer);
+    }
+    Addr::Inet(addr)
+}

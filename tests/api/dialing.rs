@@ -439,3 +439,36 @@ fn split_and_join_host_port_through_the_abi() {
         c"[::1]:80"
     );
 }
+
+/// An empty or unspecified host dials the local system; Go reports the
+/// peer the kernel connected to (`getpeername`), not `0.0.0.0:PORT`.
+#[test]
+fn dialing_the_unspecified_address_reports_the_real_peer() {
+    let l4 = listen("tcp4", "127.0.0.1:0");
+    let p4 = port_of(l4);
+    for (net, address) in [
+        ("tcp", format!(":{p4}")),
+        ("tcp4", format!(":{p4}")),
+        ("tcp", format!("0.0.0.0:{p4}")),
+    ] {
+        let c = dial(net, &address);
+        assert_eq!(remote_addr(c), format!("127.0.0.1:{p4}"), "{net} {address}");
+        let s = net_accept(l4);
+        assert_eq!(remote_addr(s), local_addr(c));
+        close_all(&[c, s]);
+    }
+    let l6 = listen("tcp6", "[::1]:0");
+    let p6 = port_of(l6);
+    for (net, address) in [("tcp6", format!(":{p6}")), ("tcp", format!("[::]:{p6}"))] {
+        let c = dial(net, &address);
+        assert_eq!(remote_addr(c), format!("[::1]:{p6}"), "{net} {address}");
+        let s = net_accept(l6);
+        close_all(&[c, s]);
+    }
+    // Datagrams too: the connected peer is the kernel's.
+    let u = listen_packet("udp4", "127.0.0.1:0");
+    let pu = port_of(u);
+    let c = dial("udp", &format!(":{pu}"));
+    assert_eq!(remote_addr(c), format!("127.0.0.1:{pu}"));
+    close_all(&[c, u, l4, l6]);
+}
