@@ -195,6 +195,14 @@ int64_t net_accept(int64_t listener);
  * an empty datagram), dropping the sender's address; a datagram longer
  * than `len` fails with `NET_EMSGSIZE` as `net_read_from` describes.
  *
+ * With `len` 0 (`buf` may then be NULL): on a stream nothing is read and
+ * the call returns 0 at once, whether or not data is waiting, after the
+ * checks for a closed handle and a passed deadline, as Go's `Read`. On a
+ * packet handle it waits for one datagram, as any read there, and
+ * consumes it: 0 if it was empty, else `NET_EMSGSIZE` (Go's `Read`
+ * returns 0 at once there; gonet waits, so that an empty datagram can be
+ * read, as with `net_read_from`). On a listener, `NET_EINVAL`.
+ *
  * # Safety
  * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
  */
@@ -210,6 +218,10 @@ int64_t net_read(int64_t conn, void *buf, size_t len);
  * handle whose peer has no socket fails with `NET_EREFUSED` (Linux learns
  * it from ICMP); an unconnected handle fails with `NET_EINVAL`
  * (destination address required): use `net_write_to`.
+ *
+ * With `len` 0 (`buf` may then be NULL): on a stream nothing is sent and
+ * the call returns 0 at once; on a packet handle an empty datagram is
+ * sent, which waits for room as any datagram does.
  *
  * # Safety
  * `buf` is NULL (with `len` 0) or valid for reads of `len` bytes.

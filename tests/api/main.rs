@@ -23,3 +23,4 @@ mod io;
 mod layers;
 mod readiness;
 mod unixgram;
+mod zero_length;
