@@ -151,6 +151,19 @@ const char *net_last_error(void);
  * this way is unnamed (as in Go), so its peer cannot reply to it; use
  * `net_listen_packet` for an address that can be replied to.
  *
+ * On the raw IP networks, `"ip"`, `"ip4"` or `"ip6"` with a protocol
+ * number or name after a colon (`"ip4:icmp"`, `"ip4:1"`,
+ * `"ip6:ipv6-icmp"`, `"ip6:58"`; names from /etc/protocols), it returns a
+ * connected packet handle (Go's `DialIP`) to `address`, a host without a
+ * port (`"127.0.0.1"`, `"::1"`, `"fe80::1%eth0"`). Each write sends one
+ * IP payload (an ICMP message, say); each read returns one, without the
+ * IPv4 header, as Go's `IPConn.ReadFrom` does. Addresses print without
+ * ports. A network without its protocol (`"ip4"`) is `NET_EADDR`
+ * (`dial ip4: unknown network ip4`), and so is an unknown protocol
+ * (`dial ip4:nope: address nope: unknown IP protocol specified`). Raw
+ * sockets need CAP_NET_RAW: without it, `NET_ESYSTEM` (`dial ip4:icmp
+ * 127.0.0.1: socket: operation not permitted`).
+ *
  * # Safety
  * `network` and `address` are NULL or NUL-terminated strings.
  */
@@ -483,6 +496,14 @@ int64_t net_join_host_port(const char *host, const char *port, char *buf, size_t
  *   `@name` for a Linux abstract name; `""` lets Linux choose an abstract
  *   name (see `net_local_addr`), one that peers can reply to.
  *
+ * - `"ip"`, `"ip4"`, `"ip6"` with a protocol (`"ip4:icmp"`, `"ip6:58"`),
+ *   as for `net_dial`: a raw IP socket (Go's `ListenIP`) bound to a host
+ *   without a port; `""` binds every address (on `"ip"`, as in Go, a
+ *   dual-stack IPv6 socket). Reads give each payload without the IPv4
+ *   header and the sender without a port (`127.0.0.1`); `net_write_to`
+ *   takes a host alone. Needs CAP_NET_RAW: without it `NET_ESYSTEM`
+ *   (`listen ip4:icmp 127.0.0.1: socket: operation not permitted`).
+ *
  * Stream networks fail with `NET_EADDR` (`listen tcp ...: unexpected
  * address type`, as in Go).
  *
@@ -507,6 +528,10 @@ int64_t net_listen_packet(const char *network, const char *address);
  * of 65,507 bytes fits any IPv4 UDP datagram; 65,527, any IPv6 one. With
  * `len` 0 the call still takes one datagram: 0 if it was empty, otherwise
  * `NET_EMSGSIZE`.
+ *
+ * On a raw IP handle the length is the payload's: an IPv4 packet's header
+ * (20 to 60 bytes) is taken off before it is copied, and `buf` need not
+ * have room for it.
  *
  * Deadlines and close work as for `net_read`. When the call fails before
  * a datagram arrives, `addr` (if `addr_len` > 0) holds the empty string.

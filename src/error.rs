@@ -116,8 +116,9 @@ pub enum Cause {
     /// Go's `errCanceled`, for a dial whose context was cancelled.
     #[error("operation was canceled")]
     Canceled,
-    /// Go's `AddrError`: `address 127.0.0.1: missing port in address`.
-    #[error("address {addr}: {err}")]
+    /// Go's `AddrError`: `address 127.0.0.1: missing port in address`, or
+    /// the bare text when there is no address.
+    #[error("{}", addr_error(err, addr))]
     Addr { err: &'static str, addr: String },
     #[error("missing address")]
     MissingAddress,
@@ -168,6 +169,14 @@ impl Cause {
             err,
             addr: addr.to_owned(),
         }
+    }
+}
+
+fn addr_error(err: &str, addr: &str) -> String {
+    if addr.is_empty() {
+        err.to_owned()
+    } else {
+        format!("address {addr}: {err}")
     }
 }
 

@@ -22,6 +22,19 @@ use std::sync::Arc;
 /// this way is unnamed (as in Go), so its peer cannot reply to it; use
 /// `net_listen_packet` for an address that can be replied to.
 ///
+/// On the raw IP networks, `"ip"`, `"ip4"` or `"ip6"` with a protocol
+/// number or name after a colon (`"ip4:icmp"`, `"ip4:1"`,
+/// `"ip6:ipv6-icmp"`, `"ip6:58"`; names from /etc/protocols), it returns a
+/// connected packet handle (Go's `DialIP`) to `address`, a host without a
+/// port (`"127.0.0.1"`, `"::1"`, `"fe80::1%eth0"`). Each write sends one
+/// IP payload (an ICMP message, say); each read returns one, without the
+/// IPv4 header, as Go's `IPConn.ReadFrom` does. Addresses print without
+/// ports. A network without its protocol (`"ip4"`) is `NET_EADDR`
+/// (`dial ip4: unknown network ip4`), and so is an unknown protocol
+/// (`dial ip4:nope: address nope: unknown IP protocol specified`). Raw
+/// sockets need CAP_NET_RAW: without it, `NET_ESYSTEM` (`dial ip4:icmp
+/// 127.0.0.1: socket: operation not permitted`).
+///
 /// # Safety
 /// `network` and `address` are NULL or NUL-terminated strings.
 #[unsafe(no_mangle)]

@@ -26,6 +26,14 @@ pub const NET_ADDR_MAX: usize = 128;
 ///   `@name` for a Linux abstract name; `""` lets Linux choose an abstract
 ///   name (see `net_local_addr`), one that peers can reply to.
 ///
+/// - `"ip"`, `"ip4"`, `"ip6"` with a protocol (`"ip4:icmp"`, `"ip6:58"`),
+///   as for `net_dial`: a raw IP socket (Go's `ListenIP`) bound to a host
+///   without a port; `""` binds every address (on `"ip"`, as in Go, a
+///   dual-stack IPv6 socket). Reads give each payload without the IPv4
+///   header and the sender without a port (`127.0.0.1`); `net_write_to`
+///   takes a host alone. Needs CAP_NET_RAW: without it `NET_ESYSTEM`
+///   (`listen ip4:icmp 127.0.0.1: socket: operation not permitted`).
+///
 /// Stream networks fail with `NET_EADDR` (`listen tcp ...: unexpected
 /// address type`, as in Go).
 ///
@@ -61,6 +69,10 @@ pub unsafe extern "C" fn net_listen_packet(network: *const c_char, address: *con
 /// of 65,507 bytes fits any IPv4 UDP datagram; 65,527, any IPv6 one. With
 /// `len` 0 the call still takes one datagram: 0 if it was empty, otherwise
 /// `NET_EMSGSIZE`.
+///
+/// On a raw IP handle the length is the payload's: an IPv4 packet's header
+/// (20 to 60 bytes) is taken off before it is copied, and `buf` need not
+/// have room for it.
 ///
 /// Deadlines and close work as for `net_read`. When the call fails before
 /// a datagram arrives, `addr` (if `addr_len` > 0) holds the empty string.

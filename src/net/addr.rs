@@ -17,6 +17,12 @@ pub enum Network {
     Udp4,
     Udp6,
     Unixgram,
+    /// Raw IP (Go's `IPConn`), named with a protocol: `"ip4:icmp"`. The
+    /// protocol is not part of the network: it is given to the socket
+    /// when it is made (see `parse_ip`).
+    Ip,
+    Ip4,
+    Ip6,
 }
 
 impl Network {
@@ -50,7 +56,38 @@ impl Network {
             Network::Udp4 => "udp4",
             Network::Udp6 => "udp6",
             Network::Unixgram => "unixgram",
+            Network::Ip => "ip",
+            Network::Ip4 => "ip4",
+            Network::Ip6 => "ip6",
         }
+    }
+
+    /// Go's `parseNetwork` for the raw IP networks: `"ip"`, `"ip4"` or
+    /// `"ip6"`, a colon, and a protocol number or name (`"ip4:1"`,
+    /// `"ip6:ipv6-icmp"`). `None` when `name` is not an IP network at all;
+    /// an IP network without its protocol is an unknown network to Go's
+    /// `Dial` and `ListenPacket`, and an unknown protocol fails as Go's
+    /// `lookupProtocol` does.
+    pub fn parse_ip(name: &str) -> Option<Result<(Network, i32), Cause>> {
+        let ip = |afnet: &str| match afnet {
+            "ip" => Some(Network::Ip),
+            "ip4" => Some(Network::Ip4),
+            "ip6" => Some(Network::Ip6),
+            _ => None,
+        };
+        let Some((afnet, proto)) = name.rsplit_once(':') else {
+            return ip(name).map(|_| Err(Cause::UnknownNetwork(name.to_owned())));
+        };
+        let net = ip(afnet)?;
+        Some(match dtoi(proto) {
+            Some(number) => Ok((net, number)),
+            None => super::lookup::lookup_protocol(proto).map(|number| (net, number)),
+        })
+    }
+
+    /// Whether this is a raw IP network (`ip`, `ip4`, `ip6`).
+    pub fn is_ip(self) -> bool {
+        matches!(self, Network::Ip | Network::Ip4 | Network::Ip6)
     }
 
     pub fn is_unix(self) -> bool {
@@ -61,16 +98,22 @@ impl Network {
     pub fn is_packet(self) -> bool {
         matches!(
             self,
-            Network::Udp | Network::Udp4 | Network::Udp6 | Network::Unixgram
+            Network::Udp
+                | Network::Udp4
+                | Network::Udp6
+                | Network::Unixgram
+                | Network::Ip
+                | Network::Ip4
+                | Network::Ip6
         )
     }
 
     /// Whether an address of this IP family may be used on this network.
     pub(crate) fn admits(self, ip: &IpAddr) -> bool {
         match self {
-            Network::Tcp4 | Network::Udp4 => ip.is_ipv4(),
-            Network::Tcp6 | Network::Udp6 => ip.is_ipv6(),
-            Network::Tcp | Network::Udp => true,
+            Network::Tcp4 | Network::Udp4 | Network::Ip4 => ip.is_ipv4(),
+            Network::Tcp6 | Network::Udp6 | Network::Ip6 => ip.is_ipv6(),
+            Network::Tcp | Network::Udp | Network::Ip => true,
             Network::Unix | Network::Unixgram => false,
         }
     }
@@ -82,12 +125,36 @@ impl fmt::Display for Network {
     }
 }
 
+/// Go's `dtoi` as `parseNetwork` uses it: decimal digits only, at least
+/// one, below 0xFFFFFF.
+fn dtoi(s: &str) -> Option<i32> {
+    const BIG: i32 = 0xFF_FFFF;
+    if s.is_empty() {
+        return None;
+    }
+    let mut n: i32 = 0;
+    for d in s.bytes() {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i32::from(d - b'0');
+        if n >= BIG {
+            return None;
+        }
+    }
+    Some(n)
+}
+
 /// An endpoint as Go prints it: `127.0.0.1:80`, `[::1]:80`, a Unix path, or
 /// `@name` for a Linux abstract socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Addr {
     Inet(SocketAddr),
     Unix(Box<str>),
+    /// An endpoint of a raw IP network: Go's `IPAddr`, printed without a
+    /// port (`127.0.0.1`, `::1`, `fe80::1%eth0`). The port of the socket
+    /// address means nothing here.
+    Ip(SocketAddr),
 }
 
 impl fmt::Display for Addr {
@@ -106,6 +173,16 @@ impl fmt::Display for Addr {
                 }
             }
             Addr::Unix(path) => f.write_str(path),
+            Addr::Ip(SocketAddr::V4(a)) => write!(f, "{}", a.ip()),
+            Addr::Ip(SocketAddr::V6(a)) => {
+                if let Some(v4) = a.ip().to_ipv4_mapped() {
+                    return write!(f, "{v4}");
+                }
+                match zone_name(a.scope_id()) {
+                    Some(zone) => write!(f, "{}%{}", a.ip(), zone),
+                    None => write!(f, "{}", a.ip()),
+                }
+            }
         }
     }
 }
@@ -259,6 +336,15 @@ pub(crate) fn parse_ip(host: &str) -> Option<(IpAddr, u32)> {
     Some((IpAddr::V6(ip), scope))
 }
 
+/// `to_addr` for a socket of network `net`: on raw IP networks, endpoints
+/// without ports.
+pub fn to_net_addr(net: Network, sa: &socket2::SockAddr) -> Addr {
+    match to_addr(sa) {
+        Addr::Inet(a) if net.is_ip() => Addr::Ip(a),
+        other => other,
+    }
+}
+
 /// The text form of a socket address: IP endpoints as Go prints them,
 /// Unix paths as given, abstract names with a leading `@`.
 pub fn to_addr(sa: &socket2::SockAddr) -> Addr {
@@ -366,6 +452,33 @@ mod tests {
                 SocketAddrV4::new(Ipv4Addr::from(i.wrapping_mul(0x9e37_79b9)), (i * 7) as u16);
             assert_eq!(v4(&addr.to_string()), Some(addr));
         }
+    }
+
+    #[test]
+    fn ip_networks_parse_as_gos_parse_network() {
+        let parse = |s: &str| Network::parse_ip(s).map(|r| r.map_err(|c| c.to_string()));
+        assert_eq!(parse("ip4:1"), Some(Ok((Network::Ip4, 1))));
+        assert_eq!(parse("ip4:icmp"), Some(Ok((Network::Ip4, 1))));
+        assert_eq!(parse("ip4:ICMP"), Some(Ok((Network::Ip4, 1))));
+        assert_eq!(parse("ip6:ipv6-icmp"), Some(Ok((Network::Ip6, 58))));
+        assert_eq!(parse("ip6:58"), Some(Ok((Network::Ip6, 58))));
+        assert_eq!(parse("ip:017"), Some(Ok((Network::Ip, 17))));
+        assert_eq!(parse("ip4"), Some(Err("unknown network ip4".into())));
+        assert_eq!(
+            parse("ip4:nope"),
+            Some(Err("address nope: unknown IP protocol specified".into()))
+        );
+        assert_eq!(
+            parse("ip4:"),
+            Some(Err("unknown IP protocol specified".into()))
+        );
+        assert_eq!(
+            parse("ip4:16777215"),
+            Some(Err("address 16777215: unknown IP protocol specified".into()))
+        );
+        assert_eq!(parse("tcp"), None);
+        assert_eq!(parse("tcp:6"), None);
+        assert_eq!(parse("ip4:icmp:1"), None);
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! `unixgram` connects one; `net_listen_packet` (Go's `ListenPacket`) binds
 //! one that talks to anybody. Their reads and writes are in `packet.rs`.
 
-use super::addr::{Addr, Network};
+use super::addr::{Addr, Network, to_net_addr};
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, local_and_targets, resolve, resolve_with};
 use super::sock::{
-    connected_peer, datagram_socket, local_addr, new_udp_socket, no_ipv6, unix_sockaddr,
+    connected_peer, datagram_socket, local_addr, new_udp_socket, no_ipv6, raw_socket, unix_sockaddr,
 };
 use crate::error::{Cause, NetError, Result, SyscallResult};
 use socket2::{Domain, SockAddr, Socket};
@@ -103,6 +103,10 @@ fn dial_unixgram(path: &str, local: Option<&str>) -> Result<NetFd> {
 /// abstract name (autobind), which peers can reply to.
 pub fn listen_packet(network: &str, address: &str) -> Result<NetFd> {
     const OP: &str = "listen";
+    if let Some(parsed) = Network::parse_ip(network) {
+        let (net, proto) = parsed.map_err(|c| NetError::new(OP, network, c))?;
+        return listen_ip(network, net, proto, address);
+    }
     let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
     if !net.is_packet() {
         return Err(wrong_kind(net, address));
@@ -169,4 +173,115 @@ fn bind_unixgram(path: &str) -> Result<NetFd> {
     let laddr = local_addr(&sock).unwrap_or(given);
     let created_file = (!path.starts_with('@') && !path.is_empty()).then(|| path.to_owned());
     Ok(NetFd::new(sock, net, Role::Packet, Some(laddr), None).unlink_on_close(created_file))
+}
+
+/// Go's `DialIP`: a raw IP socket for protocol `proto`, connected to the
+/// first address of `address` (a host alone, no port) it can be made for.
+/// Errors name the network as given (`dial ip4:icmp 127.0.0.1: socket:
+/// operation not permitted`); later ones, the family alone (`ip4`), as
+/// Go's do.
+pub fn dial_ip(
+    network: &str,
+    net: Network,
+    proto: i32,
+    address: &str,
+    local: Option<&str>,
+    lookup: &dyn Fn(&str) -> std::result::Result<Vec<IpAddr>, Cause>,
+) -> Result<NetFd> {
+    let fail = |c| NetError::new("dial", network, c);
+    let addrs = match resolve_with(net, address, Purpose::Dial, lookup).map_err(fail)? {
+        Resolved::Inet(addrs) => addrs,
+        _ => return Err(fail(Cause::MissingAddress)),
+    };
+    let (local, addrs) = local_and_targets(net, local, addrs, address).map_err(fail)?;
+    let mut first_err = None;
+    for addr in addrs {
+        match connect_ip(network, net, proto, addr, local) {
+            Ok(fd) => return Ok(fd),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or_else(|| fail(Cause::MissingAddress)))
+}
+
+fn connect_ip(
+    network: &str,
+    net: Network,
+    proto: i32,
+    addr: SocketAddr,
+    local: Option<SocketAddr>,
+) -> Result<NetFd> {
+    let fail = |cause| {
+        NetError::new("dial", network, cause)
+            .with_source(local.map(|l| Addr::Ip(l).to_string()))
+            .with_addr(Addr::Ip(addr))
+    };
+    let sock = raw_socket(Domain::for_address(addr), proto).map_err(fail)?;
+    if let Some(local) = local {
+        sock.bind(&SockAddr::from(local))
+            .syscall("bind")
+            .map_err(fail)?;
+    }
+    sock.connect(&SockAddr::from(addr))
+        .syscall("connect")
+        .map_err(fail)?;
+    // Connecting chose the source address, which getsockname now gives.
+    let laddr = sock.local_addr().ok().map(|a| to_net_addr(net, &a));
+    let raddr = match connected_peer(&sock, addr) {
+        Addr::Inet(peer) => Addr::Ip(peer),
+        other => other,
+    };
+    Ok(NetFd::new(sock, net, Role::Packet, laddr, Some(raddr)))
+}
+
+/// Go's `ListenIP` (`ListenPacket("ip4:icmp", "0.0.0.0")`): a raw IP
+/// socket bound to `address`, a host alone; empty is every address (on
+/// `ip`, as in Go, a dual-stack IPv6 socket, or IPv4 where the host has no
+/// IPv6).
+fn listen_ip(network: &str, net: Network, proto: i32, address: &str) -> Result<NetFd> {
+    const OP: &str = "listen";
+    let fail = |c| NetError::new(OP, network, c);
+    match resolve(net, address, Purpose::Listen).map_err(fail)? {
+        Resolved::Inet(addrs) => match addrs.first() {
+            Some(addr) => bind_ip(network, net, proto, *addr, address),
+            None => Err(fail(Cause::MissingAddress)),
+        },
+        Resolved::Wildcard(_) => {
+            let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), 0);
+            match bind_ip(network, net, proto, any6, address) {
+                Err(e) if no_ipv6(&e) => {
+                    let any4 = SocketAddr::new([0, 0, 0, 0].into(), 0);
+                    bind_ip(network, net, proto, any4, address)
+                }
+                other => other,
+            }
+        }
+        Resolved::Unix(_) => Err(fail(Cause::MissingAddress)),
+    }
+}
+
+/// `given` is the address as the caller wrote it: Go's errors print the
+/// resolved address, which for an empty host is empty
+/// (`listen ip4:icmp : socket: operation not permitted`).
+fn bind_ip(
+    network: &str,
+    net: Network,
+    proto: i32,
+    addr: SocketAddr,
+    given: &str,
+) -> Result<NetFd> {
+    let shown = if given.is_empty() {
+        String::new()
+    } else {
+        Addr::Ip(addr).to_string()
+    };
+    let fail = |cause| NetError::new("listen", network, cause).with_addr(&shown);
+    let sock = raw_socket(Domain::for_address(addr), proto).map_err(fail)?;
+    sock.bind(&SockAddr::from(addr))
+        .syscall("bind")
+        .map_err(fail)?;
+    let laddr = sock.local_addr().ok().map(|a| to_net_addr(net, &a));
+    Ok(NetFd::new(sock, net, Role::Packet, laddr, None))
 }

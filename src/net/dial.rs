@@ -57,12 +57,20 @@ impl DialOptions {
 /// address families, or tries every address in turn.
 pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) -> Result<NetFd> {
     const OP: &str = "dial";
+    let lookup = |host: &str| lookup_bounded(host, opts.deadline, op);
+    if let Some(parsed) = Network::parse_ip(network) {
+        let (net, proto) = parsed.map_err(|c| NetError::new(OP, network, c))?;
+        if op.is_cancelled() {
+            return Err(NetError::new(OP, network, Cause::Canceled));
+        }
+        let local = opts.local_addr.as_deref();
+        return dgram::dial_ip(network, net, proto, address, local, &lookup);
+    }
     let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
     let fail = |c| NetError::new(OP, net.name(), c);
     if op.is_cancelled() {
         return Err(fail(Cause::Canceled));
     }
-    let lookup = |host: &str| lookup_bounded(host, opts.deadline, op);
     if net.is_packet() {
         return dgram::dial(net, address, opts.local_addr.as_deref(), &lookup);
     }

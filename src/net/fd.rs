@@ -7,7 +7,7 @@
 //! so a thread inside a system call never sees its descriptor number handed
 //! to a newer socket.
 
-use super::addr::{Addr, Network, to_addr};
+use super::addr::{Addr, Network, to_addr, to_net_addr};
 use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
 use crate::poll::{
     self, CancelHeldOff, Direction, NO_DEADLINE, WaitList, fork_generation, now_ns, sys,
@@ -166,7 +166,12 @@ impl NetFd {
     /// the system cannot give).
     pub fn laddr(&self) -> Option<&Addr> {
         self.laddr
-            .get_or_init(|| self.sock.local_addr().ok().map(|a| to_addr(&a)))
+            .get_or_init(|| {
+                self.sock
+                    .local_addr()
+                    .ok()
+                    .map(|a| to_net_addr(self.net, &a))
+            })
             .as_ref()
     }
 

@@ -6,7 +6,7 @@ use super::dgram::wrong_kind;
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, resolve};
 use super::sock::{apply_tcp_defaults, listener_socket, no_ipv6, unix_sockaddr};
-use crate::error::{NetError, Result, SyscallResult};
+use crate::error::{Cause, NetError, Result, SyscallResult};
 use socket2::{Domain, SockAddr};
 use std::net::{Ipv6Addr, SocketAddr};
 
@@ -14,6 +14,14 @@ use std::net::{Ipv6Addr, SocketAddr};
 /// every address, IPv6 and IPv4, as Go does.
 pub fn listen(network: &str, address: &str) -> Result<NetFd> {
     const OP: &str = "listen";
+    if let Some(parsed) = Network::parse_ip(network) {
+        // Go's `Listen` resolves the address first, then finds an IP
+        // address is no stream's.
+        let (net, _) = parsed.map_err(|c| NetError::new(OP, network, c))?;
+        resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, network, c))?;
+        let cause = Cause::addr("unexpected address type", address);
+        return Err(NetError::new(OP, network, cause).with_addr(address));
+    }
     let net = Network::parse(network).map_err(|c| NetError::new(OP, network, c))?;
     if net.is_packet() {
         return Err(wrong_kind(net, address));

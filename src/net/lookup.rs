@@ -4,8 +4,10 @@
 
 use super::addr::{Network, parse_ip, parse_port, split_host_port};
 use crate::error::{Cause, Code};
+use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::sync::OnceLock;
 
 /// Go's `LookupPort`: a number, or a service name looked up in the system's
 /// services database.
@@ -35,6 +37,58 @@ fn lookup_service(network: Network, service: &str) -> Result<i64, Cause> {
         .next()
         .map(|a| i64::from(a.port()))
         .ok_or_else(unknown)
+}
+
+/// Go's `lookupProtocol`: the number of an IP protocol name, from
+/// /etc/protocols (names and aliases, the first line to give one wins) on
+/// top of Go's built-in few, read once. The name is matched without regard
+/// to ASCII case; names longer than Go's limit of 25 bytes are unknown.
+pub fn lookup_protocol(name: &str) -> Result<i32, Cause> {
+    const MAX_PROTO_LENGTH: usize = "RSVP-E2E-IGNORE".len() + 10;
+    static PROTOCOLS: OnceLock<HashMap<String, i32>> = OnceLock::new();
+    let protocols = PROTOCOLS.get_or_init(|| {
+        let mut map: HashMap<String, i32> = [
+            ("icmp", 1),
+            ("igmp", 2),
+            ("tcp", 6),
+            ("udp", 17),
+            ("ipv6-icmp", 58),
+        ]
+        .into_iter()
+        .map(|(n, p)| (n.to_owned(), p))
+        .collect();
+        if let Ok(text) = std::fs::read_to_string("/etc/protocols") {
+            read_protocols(&text, &mut map);
+        }
+        map
+    });
+    let unknown = || Cause::addr("unknown IP protocol specified", name);
+    if name.len() > MAX_PROTO_LENGTH {
+        return Err(unknown());
+    }
+    protocols
+        .get(&name.to_ascii_lowercase())
+        .copied()
+        .ok_or_else(unknown)
+}
+
+/// Go's `readProtocols`: `name number aliases... # comment` lines.
+fn read_protocols(text: &str, map: &mut HashMap<String, i32>) {
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
+        if fields.len() < 2 {
+            continue;
+        }
+        // Go's dtoi: leading digits, at least one.
+        let digits: String = fields[1].chars().take_while(char::is_ascii_digit).collect();
+        let Ok(number) = digits.parse::<i32>() else {
+            continue;
+        };
+        for name in std::iter::once(fields[0]).chain(fields[2..].iter().copied()) {
+            map.entry(name.to_owned()).or_insert(number);
+        }
+    }
 }
 
 fn zeroed_addrinfo() -> libc::addrinfo {
@@ -205,6 +259,9 @@ pub fn resolve_with(
         }
         return Ok(Resolved::Unix(address.to_owned()));
     }
+    if network.is_ip() {
+        return resolve_ip(network, address, purpose, lookup);
+    }
     let (host, service) = split_host_port(address)?;
     let port = lookup_port(network, service)?;
     let socket_addr = |(ip, scope): (IpAddr, u32)| match ip {
@@ -249,6 +306,56 @@ pub fn resolve_with(
     }
     if purpose == Purpose::Listen {
         // Go listens on the first IPv4 address of a name, else the first.
+        let pick = addrs.iter().position(SocketAddr::is_ipv4).unwrap_or(0);
+        addrs = vec![addrs[pick]];
+    }
+    Ok(Resolved::Inet(addrs))
+}
+
+/// Go's `internetAddrList` on the raw IP networks: the address is a host
+/// alone, an IP literal (with a zone on IPv6) or a name. An empty host (or
+/// an unspecified one, listening on `ip`) is every address; Go listens
+/// there on a dual-stack IPv6 socket. Endpoints carry port 0.
+fn resolve_ip(
+    network: Network,
+    host: &str,
+    purpose: Purpose,
+    lookup: &dyn Fn(&str) -> Result<Vec<IpAddr>, Cause>,
+) -> Result<Resolved, Cause> {
+    let wildcard_on_ip = purpose == Purpose::Listen && network == Network::Ip;
+    let endpoint = |(ip, scope): (IpAddr, u32)| match ip {
+        IpAddr::V4(v4) => SocketAddr::V4(SocketAddrV4::new(v4, 0)),
+        IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope)),
+    };
+    let ips: Vec<(IpAddr, u32)> = if host.is_empty() {
+        if purpose == Purpose::Dial {
+            return Err(Cause::MissingAddress);
+        }
+        if wildcard_on_ip {
+            return Ok(Resolved::Wildcard(0));
+        }
+        let unspecified = match network {
+            Network::Ip6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        };
+        vec![(unspecified, 0)]
+    } else if let Some(ip) = parse_ip(host) {
+        if wildcard_on_ip && ip.0.is_unspecified() {
+            return Ok(Resolved::Wildcard(0));
+        }
+        vec![ip]
+    } else {
+        lookup(host)?.into_iter().map(|ip| (ip, 0)).collect()
+    };
+    let mut addrs: Vec<SocketAddr> = ips
+        .into_iter()
+        .filter(|(ip, _)| network.admits(ip))
+        .map(endpoint)
+        .collect();
+    if addrs.is_empty() {
+        return Err(Cause::addr("no suitable address found", host));
+    }
+    if purpose == Purpose::Listen {
         let pick = addrs.iter().position(SocketAddr::is_ipv4).unwrap_or(0);
         addrs = vec![addrs[pick]];
     }

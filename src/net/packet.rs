@@ -11,7 +11,7 @@
 //! System call names in messages follow Go: `read`/`write` for `Read` and
 //! `Write`, `recvfrom`/`sendto` for `ReadFrom` and `WriteTo`.
 
-use super::addr::{Addr, Network, to_addr};
+use super::addr::{Addr, Network, to_net_addr};
 use super::fd::NetFd;
 use super::lookup::{Purpose, Resolved, resolve};
 use super::sock::unix_sockaddr;
@@ -24,6 +24,41 @@ use std::net::SocketAddr;
 /// waits before trying again. Linux reports such a socket writable (only a
 /// connected peer's queue counts), so there is no readiness to wait for.
 const FULL_PEER_RETRY_NS: i64 = 1_000_000;
+
+/// The longest IPv4 header (IHL 15).
+const MAX_IPV4_HEADER: usize = 60;
+
+/// What Go's `IPConn.ReadFrom` returns of a raw datagram: an IPv4 packet
+/// without its header (`stripIPv4Header`); anything else (IPv6, whose
+/// header the kernel never passes up) whole. The datagram arrived split:
+/// its first `head.len()` bytes in `head`, the rest in `buf`. This moves
+/// what follows the header to the start of `buf`, as much as fits, and
+/// returns the payload's real length (`size` is the datagram's, header
+/// included), so that a buffer of the payload's size is enough.
+fn strip_ipv4_header(head: &[u8], buf: &mut [u8], size: usize, from: &SockAddr) -> usize {
+    let got = size.min(head.len() + buf.len());
+    let in_head = got.min(head.len());
+    let header = match head.first() {
+        Some(&b) if from.is_ipv4() && b >> 4 == 4 => usize::from(b & 0x0f) << 2,
+        _ => 0,
+    };
+    // Only a plausible header, all of it received, as Go checks.
+    let header = if (20..=in_head).contains(&header) {
+        header
+    } else {
+        0
+    };
+    // Payload bytes in head, then in buf; buf's move right to make room.
+    let from_head = in_head - header;
+    let in_buf = got - in_head;
+    if from_head < buf.len() {
+        let keep = in_buf.min(buf.len() - from_head);
+        buf.copy_within(..keep, from_head);
+    }
+    let n = from_head.min(buf.len());
+    buf[..n].copy_from_slice(&head[header..header + n]);
+    size - header
+}
 
 /// One datagram taken from the socket.
 pub(crate) struct Datagram {
@@ -39,13 +74,20 @@ impl NetFd {
     pub(crate) fn recv_datagram(&self, syscall: &'static str, buf: &mut [u8]) -> Result<Datagram> {
         const OP: &str = "read";
         let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut head = [0u8; MAX_IPV4_HEADER];
         loop {
             self.check(OP, Direction::Read)?;
-            match sys::recv_datagram(self.raw(), buf) {
+            let received = if self.net.is_ip() {
+                sys::recv_datagram_split(self.raw(), &mut head, buf)
+                    .map(|(size, from)| (strip_ipv4_header(&head, buf, size, &from), from))
+            } else {
+                sys::recv_datagram(self.raw(), buf)
+            };
+            match received {
                 Ok((size, from)) => {
                     return Ok(Datagram {
                         size,
-                        from: to_addr(&from),
+                        from: to_net_addr(self.net, &from),
                     });
                 }
                 Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
@@ -154,7 +196,12 @@ impl NetFd {
             }
             Resolved::Inet(addrs) => {
                 let addr = self.reachable(&addrs).map_err(fail)?;
-                Ok((SockAddr::from(addr), Addr::Inet(addr)))
+                let text = if self.net.is_ip() {
+                    Addr::Ip(addr)
+                } else {
+                    Addr::Inet(addr)
+                };
+                Ok((SockAddr::from(addr), text))
             }
             Resolved::Wildcard(_) => Err(fail(Cause::MissingAddress)),
         }
@@ -173,7 +220,7 @@ impl NetFd {
             v6 => *v6,
         };
         let local = match self.laddr() {
-            Some(Addr::Inet(SocketAddr::V6(a))) => a,
+            Some(Addr::Inet(SocketAddr::V6(a)) | Addr::Ip(SocketAddr::V6(a))) => a,
             _ => {
                 return match (first_v4, first_v6) {
                     (Some(v4), _) => Ok(*v4),

@@ -112,6 +112,23 @@ pub(crate) fn local_addr(sock: &Socket) -> Option<Addr> {
     sock.local_addr().ok().map(|a| to_addr(&a))
 }
 
+/// A raw IP socket for protocol `proto` (Go's `IPConn`), non-blocking as
+/// datagram sockets are, with Go's defaults: SO_BROADCAST on IPv4 (Go
+/// leaves IPV6_V6ONLY alone on raw sockets). Making one needs
+/// CAP_NET_RAW: without it, `socket: operation not permitted`.
+pub(crate) fn raw_socket(domain: Domain, proto: i32) -> std::result::Result<Socket, Cause> {
+    let sock = Socket::new(
+        domain,
+        Type::RAW.nonblocking(),
+        Some(socket2::Protocol::from(proto)),
+    )
+    .syscall("socket")?;
+    if domain == Domain::IPV4 {
+        let _ = sock.set_broadcast(true);
+    }
+    Ok(sock)
+}
+
 /// The peer a socket connected to `addr` reached. An unspecified address
 /// (`":80"`, `"0.0.0.0:80"`) reaches the local system, and Go reports the
 /// address the kernel chose (its dial asks `getpeername`), `127.0.0.1:80`

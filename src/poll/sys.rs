@@ -176,6 +176,45 @@ pub fn recv_datagram(fd: RawFd, buf: &mut [u8]) -> Result<(usize, socket2::SockA
     res.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
 }
 
+/// As `recv_datagram`, with the datagram's first `head.len()` bytes going
+/// to `head` and the rest to `buf` (a raw IPv4 socket's header, which the
+/// caller strips without asking the caller's buffer to hold it too).
+pub fn recv_datagram_split(
+    fd: RawFd,
+    head: &mut [u8],
+    buf: &mut [u8],
+) -> Result<(usize, socket2::SockAddr), i32> {
+    let mut iov = [
+        libc::iovec {
+            iov_base: head.as_mut_ptr().cast(),
+            iov_len: head.len(),
+        },
+        libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len().min(MAX_RW),
+        },
+    ];
+    // SAFETY: try_init hands us zeroed address storage and its length;
+    // recvmsg writes at most that many address bytes and at most each
+    // iov_len bytes into head and buf, valid for writes of that many.
+    let res = unsafe {
+        socket2::SockAddr::try_init(|storage, addr_len| {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_name = storage.cast();
+            msg.msg_namelen = *addr_len;
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = iov.len();
+            let n = libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC);
+            if n < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            *addr_len = msg.msg_namelen;
+            Ok(n as usize)
+        })
+    };
+    res.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+}
+
 /// Sends `buf` as one datagram, to `to` or to the connected peer, without
 /// blocking and without SIGPIPE. Unlike `send`, never caps the length: a
 /// datagram is sent whole or not at all.

@@ -21,6 +21,7 @@ mod dialing;
 mod durations;
 mod io;
 mod layers;
+mod rawip;
 mod readiness;
 mod unixgram;
 mod zero_length;

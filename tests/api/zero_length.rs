@@ -39,14 +39,24 @@ fn on_streams_a_zero_length_read_or_write_returns_at_once() {
     let su = net_accept(lu);
     for (kind, h, peer) in [("tcp", c, s), ("unix", cu, su)] {
         // Nothing to read: 0 at once, not a wait.
-        assert_eq!(at_once(kind, || read_null(h)), 0, "{kind}: {}", last_error());
+        assert_eq!(
+            at_once(kind, || read_null(h)),
+            0,
+            "{kind}: {}",
+            last_error()
+        );
         // Data waiting: still 0, and the data stays for the next read.
         assert_eq!(write(peer, b"kept"), 4);
         thread::sleep(Duration::from_millis(20));
         assert_eq!(read_null(h), 0, "{kind}");
         assert_eq!(read_exact(h, 4), b"kept", "{kind}");
         // A zero-length write sends nothing and succeeds.
-        assert_eq!(at_once(kind, || write_null(h)), 0, "{kind}: {}", last_error());
+        assert_eq!(
+            at_once(kind, || write_null(h)),
+            0,
+            "{kind}: {}",
+            last_error()
+        );
         // Closed and past-deadline checks still come first, as in Go.
         assert_eq!(net_set_read_deadline(h, 0), 0);
         assert_eq!(read_null(h), NET_ETIMEOUT, "{kind}");
