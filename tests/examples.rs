@@ -225,7 +225,7 @@ fn tricky_lines() -> (String, String) {
 #[test]
 fn examples_compile_as_cxx_without_warnings() {
     let dir = common::scratch("examples-cxx");
-    for name in ["echo_server", "echo_client"] {
+    for name in ["echo_server", "echo_client", "ping"] {
         let src = common::repo_dir()
             .join("examples-c")
             .join(format!("{name}.c"));
@@ -576,4 +576,138 @@ fn server_stops_on_sigterm_with_clients_connected() {
             Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
         }
     }
+}
+
+/// Whether this process may open raw sockets, as ping needs.
+fn may_open_raw_sockets() -> bool {
+    // SAFETY: socket has no pointer arguments.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP) };
+    if fd < 0 {
+        return false;
+    }
+    // SAFETY: fd was just opened here and is closed once.
+    unsafe { libc::close(fd) };
+    true
+}
+
+fn run_ping(wrapper: &[&str], args: &[&str]) -> Output {
+    let ping = bin_dir().join("ping");
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(rest).arg(&ping);
+            cmd
+        }
+        None => Command::new(&ping),
+    };
+    let mut child = cmd
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ping");
+    let out = collect(child.stdout.take().expect("stdout"));
+    let err = collect(child.stderr.take().expect("stderr"));
+    let status = wait_bounded(&mut child, Duration::from_secs(20), "ping");
+    let text = |s: &Arc<Mutex<String>>| s.lock().unwrap().clone().into_bytes();
+    Output {
+        status,
+        stdout: text(&out),
+        stderr: text(&err),
+    }
+}
+
+/// The lines ping prints, with the times taken out.
+fn without_times(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| match (l.find(" time="), l.find(", time ")) {
+            (Some(i), _) => l[..i].to_owned(),
+            (_, Some(i)) => l[..i].to_owned(),
+            _ if l.starts_with("rtt min/avg/max/mdev = ") => "rtt".to_owned(),
+            _ => l.to_owned(),
+        })
+        .collect()
+}
+
+#[test]
+fn ping_echoes_over_ipv4_and_ipv6_loopback() {
+    if !may_open_raw_sockets() {
+        let out = run_ping(&[], &["-c", "1", "127.0.0.1"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "ping: dial ip4:icmp 127.0.0.1: socket: operation not permitted\n"
+        );
+        return;
+    }
+    for (host, header) in [("127.0.0.1", 20), ("::1", 40)] {
+        let out = run_ping(&[], &["-c", "3", "-i", "0.1", "-W", "2", host]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let expect: Vec<String> = vec![
+            format!("PING {host} ({host}) 56({}) data bytes", 64 + header),
+            format!("64 bytes from {host}: icmp_seq=1"),
+            format!("64 bytes from {host}: icmp_seq=2"),
+            format!("64 bytes from {host}: icmp_seq=3"),
+            String::new(),
+            format!("--- {host} ping statistics ---"),
+            "3 packets transmitted, 3 received, 0% packet loss".to_owned(),
+            "rtt".to_owned(),
+        ];
+        assert_eq!(without_times(&stdout), expect, "{stdout}");
+        // The times are numbers, as ping prints them.
+        for line in stdout.lines().filter(|l| l.contains(" time=")) {
+            let ms = line.rsplit_once(" time=").unwrap().1;
+            let ms = ms.strip_suffix(" ms").expect("ms");
+            assert!(ms.parse::<f64>().unwrap() >= 0.0, "{line}");
+        }
+        let rtt = stdout.lines().find(|l| l.starts_with("rtt")).unwrap();
+        let values = rtt["rtt min/avg/max/mdev = ".len()..]
+            .strip_suffix(" ms")
+            .unwrap();
+        let values: Vec<f64> = values.split('/').map(|v| v.parse().unwrap()).collect();
+        assert_eq!(values.len(), 4, "{rtt}");
+        assert!(values[0] <= values[1] && values[1] <= values[2], "{rtt}");
+    }
+}
+
+/// In a network namespace of its own whose loopback ignores echo
+/// requests, every reply's deadline passes, and ping says so.
+#[test]
+fn ping_reports_each_missing_reply_after_its_deadline() {
+    if !may_open_raw_sockets() {
+        return;
+    }
+    let script = "ip link set lo up && echo 1 > /proc/sys/net/ipv4/icmp_echo_ignore_all && exec \"$0\" \"$@\"";
+    let ping = bin_dir().join("ping");
+    let started = Instant::now();
+    let out = Command::new("unshare")
+        .args(["-n", "sh", "-c", script])
+        .arg(&ping)
+        .args(["-c", "2", "-i", "0.1", "-W", "0.3", "127.0.0.1"])
+        .output()
+        .expect("run unshare");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed() >= Duration::from_millis(600));
+    assert_eq!(
+        without_times(&stdout),
+        vec![
+            "PING 127.0.0.1 (127.0.0.1) 56(84) data bytes",
+            "no reply for icmp_seq=1 within 0.3 s",
+            "no reply for icmp_seq=2 within 0.3 s",
+            "",
+            "--- 127.0.0.1 ping statistics ---",
+            "2 packets transmitted, 0 received, 100% packet loss",
+        ]
+    );
 }
