@@ -485,6 +485,36 @@ int64_t net_split_host_port(const char *hostport,
 int64_t net_join_host_port(const char *host, const char *port, char *buf, size_t len);
 
 /**
+ * Go's `net.Interfaces`: every network interface, one a line in index
+ * order, `INDEX NAME MTU FLAGS HWADDR` (`2 eth0 1500
+ * up|broadcast|multicast|running 52:54:00:12:34:56`), written
+ * NUL-terminated into `buf` like `snprintf`; returns the full length of
+ * that text. FLAGS are Go's words (`up`, `broadcast`, `loopback`,
+ * `pointtopoint`, `multicast`, `running`) joined by `|`, or `0`; HWADDR
+ * is left out, with its space, when the interface has none (loopback),
+ * as Go's is then empty. `NET_ESYSTEM` if the system cannot list them.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
+ */
+int64_t net_interfaces(char *buf, size_t len);
+
+/**
+ * Go's `Interface.Addrs`: the addresses of the interface called `name`,
+ * one a line in Go's CIDR form (`127.0.0.1/8`, `::1/128`), IPv4 first as
+ * the kernel lists them, written NUL-terminated into `buf` like
+ * `snprintf`; returns the full length. `name` NULL gives every
+ * interface's addresses (Go's `InterfaceAddrs`). An interface with no
+ * address gives the empty string; a name no interface has fails with
+ * `NET_EADDR` (`route ip+net: no such network interface`).
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `buf` is NULL (with `len`
+ * 0) or valid for writes of `len` bytes.
+ */
+int64_t net_interface_addrs(const char *name, char *buf, size_t len);
+
+/**
  * Go's `ListenPacket`: binds a datagram socket to `address` on `network`
  * and returns a packet handle that sends to and receives from anybody
  * (`net_read_from`, `net_write_to`).

@@ -143,6 +143,9 @@ pub enum Cause {
     /// A bug in gonet caught at the C boundary (a panic).
     #[error("internal error: {0}")]
     Internal(String),
+    /// Go's `errNoSuchInterface`.
+    #[error("no such network interface")]
+    NoSuchInterface,
 }
 
 impl Cause {
@@ -152,7 +155,10 @@ impl Cause {
             Cause::Closed => Code::Closed,
             Cause::Timeout => Code::Timeout,
             Cause::Canceled => Code::Canceled,
-            Cause::Addr { .. } | Cause::MissingAddress | Cause::UnknownNetwork(_) => Code::Addr,
+            Cause::Addr { .. }
+            | Cause::MissingAddress
+            | Cause::UnknownNetwork(_)
+            | Cause::NoSuchInterface => Code::Addr,
             Cause::Lookup { code, .. } => *code,
             Cause::Truncated { .. } => Code::MsgSize,
             Cause::Invalid(_) => Code::Inval,

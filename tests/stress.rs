@@ -257,7 +257,7 @@ fn worker(
     while calls.count < CALLS_PER_THREAD {
         busy_since.store(start.elapsed().as_millis() as i64, Ordering::Relaxed);
         let h = pool.pick(&mut rng);
-        let choice = rng.below(110);
+        let choice = rng.below(112);
         busy_what.store(
             choice * 1_000_000_000_000 + h.rem_euclid(1_000_000_000_000) as u64,
             Ordering::Relaxed,
@@ -588,6 +588,78 @@ fn worker(
                         out.as_ptr()
                     };
                     calls.check("write_to", net_write_to(h, p.cast(), len, to));
+                }
+                109 => {
+                    // Interfaces and their addresses, of every interface,
+                    // of one, of none, of a name that is not UTF-8.
+                    let p = if len == 0 && rng.chance(50) {
+                        null_mut()
+                    } else {
+                        buf.as_mut_ptr()
+                    };
+                    let len = len.min(512);
+                    if rng.chance(40) {
+                        calls.check("interfaces", net_interfaces(p.cast(), len));
+                    } else {
+                        let name: *const c_char = match rng.below(5) {
+                            0 => null(),
+                            1 => c"lo".as_ptr(),
+                            2 => c"nosuchif0".as_ptr(),
+                            3 => c"\xff\xfe".as_ptr(),
+                            _ => some_string(&mut rng, pool, &mut s1),
+                        };
+                        calls.check("interface_addrs", net_interface_addrs(name, p.cast(), len));
+                    }
+                }
+                110 => {
+                    // Raw IP handles, made and used here only with IP
+                    // literals (a host with a port would be looked up as
+                    // a name), then closed: they never join the pool.
+                    let (net, host): (&CStr, &CStr) = match rng.below(6) {
+                        0 => (c"ip4:icmp", c"127.0.0.1"),
+                        1 => (c"ip6:ipv6-icmp", c"::1"),
+                        2 => (c"ip4:1", c""),
+                        3 => (c"ip4", c"127.0.0.1"),
+                        4 => (c"ip4:nope", c"127.0.0.1"),
+                        _ => (c"ip6:58", c"127.0.0.1"),
+                    };
+                    let r = if rng.chance(50) {
+                        calls.check("dial", net_dial(net.as_ptr(), host.as_ptr()))
+                    } else {
+                        calls.check(
+                            "listen_packet",
+                            net_listen_packet(net.as_ptr(), host.as_ptr()),
+                        )
+                    };
+                    if r > 0 {
+                        calls.check("set_deadline", net_set_deadline(r, rng.below(3) as i64));
+                        let p = if len == 0 && rng.chance(50) {
+                            null()
+                        } else {
+                            out.as_ptr()
+                        };
+                        calls.check("write", net_write(r, p.cast(), len.min(2048)));
+                        let to = [
+                            c"127.0.0.1".as_ptr(),
+                            c"::1".as_ptr(),
+                            null(),
+                            c"\xff".as_ptr(),
+                        ][rng.below(4) as usize];
+                        calls.check("write_to", net_write_to(r, p.cast(), len.min(2048), to));
+                        let q = if len == 0 && rng.chance(50) {
+                            null_mut()
+                        } else {
+                            buf.as_mut_ptr()
+                        };
+                        calls.check("read", net_read(r, q.cast(), len));
+                        let mut from = [0 as c_char; 64];
+                        let fl = rng.below(65) as usize;
+                        calls.check(
+                            "read_from",
+                            net_read_from(r, q.cast(), len, from.as_mut_ptr(), fl),
+                        );
+                        calls.check("close", net_close(r));
+                    }
                 }
                 _ => {
                     let code = match rng.below(3) {

@@ -7,10 +7,12 @@ mod boundary;
 mod conn;
 mod copy;
 mod dial;
+mod iface;
 mod packet;
 
 pub use boundary::{NET_DEFAULT, NET_FOREVER, net_last_error, net_strerror, net_version};
 pub use conn::*;
 pub use copy::*;
 pub use dial::*;
+pub use iface::*;
 pub use packet::*;

@@ -9,7 +9,8 @@
 //! reads and writes, accept), `packet` (datagram reads and writes on it),
 //! `conn` (what a read or write is for each kind of descriptor), `copy`,
 //! `dgram` (datagram sockets), `listen`, `dialop` (one dial in progress),
-//! `dial`, `dialer`.
+//! `dial`, `dialer`. `iface` (interfaces and their addresses) stands
+//! apart, on `error` alone.
 
 mod addr;
 mod conn;
@@ -19,6 +20,7 @@ mod dial;
 mod dialer;
 mod dialop;
 mod fd;
+mod iface;
 mod listen;
 mod lookup;
 mod packet;
@@ -33,6 +35,7 @@ pub(crate) use dial::{DialOptions, dial, dial_literal, dial_serial};
 pub(crate) use dialer::Dialer;
 pub(crate) use dialop::DialOp;
 pub(crate) use fd::{Ends, NetFd, Role};
+pub(crate) use iface::{flag_words, hardware_text, interface_addrs, interfaces};
 pub(crate) use listen::listen;
 pub(crate) use lookup::{lookup_host, lookup_port};
 pub(crate) use sock::{KEEPALIVE_PERIOD, set_keepalive};

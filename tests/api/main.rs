@@ -19,6 +19,7 @@ mod deadlines;
 mod defaults;
 mod dialing;
 mod durations;
+mod interfaces;
 mod io;
 mod layers;
 mod rawip;
