@@ -80,9 +80,13 @@ __all__ = [
     "lookup_port",
     "split_host_port",
     "join_host_port",
+    "Interface",
+    "interfaces",
+    "interface_addrs",
 ]
 
 from ._dial import Dialer, dial, join_host_port, lookup_host, lookup_port, split_host_port
+from ._iface import Interface, interface_addrs, interfaces
 from ._errors import (
     AddressError,
     BrokenPipeGonetError,

@@ -10,8 +10,14 @@ from ._packet import PacketConn
 from ._stream import _PACKET_NETWORKS, Conn
 
 
+# The raw IP networks, named with a protocol: "ip4:icmp", "ip6:58".
+_IP_NETWORKS = frozenset((b"ip", b"ip4", b"ip6"))
+
+
 def _conn(handle: int, network: bytes) -> Union[Conn, PacketConn]:
-    return PacketConn(handle) if network in _PACKET_NETWORKS else Conn(handle)
+    if network in _PACKET_NETWORKS or network.rpartition(b":")[0] in _IP_NETWORKS:
+        return PacketConn(handle)
+    return Conn(handle)
 
 
 # Which class dial() returns, for type checkers.
@@ -30,7 +36,9 @@ def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[Conn, P
 def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[Conn, PacketConn]:
     """Connects to ``address`` on ``network`` ("tcp", "tcp4", "tcp6",
     "unix") and returns a Conn; on "udp", "udp4", "udp6" or "unixgram" it
-    returns a PacketConn connected to that peer (read and write).
+    returns a PacketConn connected to that peer (read and write), and so
+    on the raw IP networks ("ip4:icmp", "ip6:ipv6-icmp", "ip:1"), whose
+    address is a host alone and whose reads leave the IPv4 header out.
     ``timeout`` in seconds bounds the whole dial, across every address
     tried: None waits as long as the system does, zero or less has already
     run out (DeadlineExceededError at once, as a Go dial with a past

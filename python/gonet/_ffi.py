@@ -139,8 +139,8 @@ FUNCTIONS: Dict[str, Tuple[_CType, Tuple[_CType, ...]]] = {
     "net_write_to": (_i64, (_i64, _buf, _size, _str)),
     "net_copy": (_i64, (_i64, _i64, _i64)),
     "net_sendfile": (_i64, (_i64, _int, _i64, _i64)),
-    "net_interfaces": (_i64, (_buf, _len)),
-    "net_interface_addrs": (_i64, (_str, _buf, _len)),
+    "net_interfaces": (_i64, (_buf, _size)),
+    "net_interface_addrs": (_i64, (_str, _buf, _size)),
 }
 
 

@@ -235,7 +235,9 @@ def listen_packet(network: Text, address: Text) -> PacketConn:
     to and receives from anybody (read_from, write_to). "udp", "udp4",
     "udp6": "127.0.0.1:9000", "[::1]:0" (port 0 picks one), ":9000" for
     every address; "unixgram": a path (removed on close), "@name" for a
-    Linux abstract name, "" for one Linux chooses."""
+    Linux abstract name, "" for one Linux chooses. Raw IP ("ip4:icmp",
+    "ip6:58"; needs CAP_NET_RAW): a host alone, "" for every address; reads
+    leave the IPv4 header out and senders have no port."""
     r = _c.net_listen_packet(_encode(network, "network"), _encode(address, "address"))
     if r < 0:
         raise _error(r)

@@ -18,6 +18,7 @@ USED = {
     "NET_EADDR", "NET_ENOHOST", "NET_EREFUSED", "NET_ERESET", "NET_EPIPE", "NET_EADDRINUSE",
     "NET_EUNREACH", "NET_EMSGSIZE", "NET_EINTERNAL", "NET_ESYSTEM", "NET_ECANCELED", "NET_ADDR_MAX",
     "CanceledError", "Dialer", "lookup_host", "lookup_port", "split_host_port", "join_host_port",
+    "Interface", "interfaces", "interface_addrs",
 }  # fmt: skip
 
 
@@ -105,6 +106,13 @@ def dialing() -> None:
     port: int = gonet.lookup_port("tcp", "80")
     host, p = gonet.split_host_port(gonet.join_host_port("::1", 80))
     assert hosts == ["127.0.0.1"] and port == 80 and (host, p) == ("::1", "80")
+    links: List[gonet.Interface] = gonet.interfaces()
+    lo: gonet.Interface = next(i for i in links if i.name == "lo")
+    index: int = lo.index
+    flags: str = lo.flags
+    assert index > 0 and "loopback" in flags.split("|")
+    addrs: List[str] = gonet.interface_addrs("lo") + gonet.interface_addrs()
+    assert "127.0.0.1/8" in addrs
 
 
 def errors() -> None:
