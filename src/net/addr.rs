@@ -19,7 +19,7 @@ pub enum Network {
     Unixgram,
     /// Raw IP (Go's `IPConn`), named with a protocol: `"ip4:icmp"`. The
     /// protocol is not part of the network: it is given to the socket
-    /// when it is made (see `parse_ip`).
+    /// when it is made (see `lookup::ip_network`).
     Ip,
     Ip4,
     Ip6,
@@ -62,29 +62,6 @@ impl Network {
         }
     }
 
-    /// Go's `parseNetwork` for the raw IP networks: `"ip"`, `"ip4"` or
-    /// `"ip6"`, a colon, and a protocol number or name (`"ip4:1"`,
-    /// `"ip6:ipv6-icmp"`). `None` when `name` is not an IP network at all;
-    /// an IP network without its protocol is an unknown network to Go's
-    /// `Dial` and `ListenPacket`, and an unknown protocol fails as Go's
-    /// `lookupProtocol` does.
-    pub fn parse_ip(name: &str) -> Option<Result<(Network, i32), Cause>> {
-        let ip = |afnet: &str| match afnet {
-            "ip" => Some(Network::Ip),
-            "ip4" => Some(Network::Ip4),
-            "ip6" => Some(Network::Ip6),
-            _ => None,
-        };
-        let Some((afnet, proto)) = name.rsplit_once(':') else {
-            return ip(name).map(|_| Err(Cause::UnknownNetwork(name.to_owned())));
-        };
-        let net = ip(afnet)?;
-        Some(match dtoi(proto) {
-            Some(number) => Ok((net, number)),
-            None => super::lookup::lookup_protocol(proto).map(|number| (net, number)),
-        })
-    }
-
     /// Whether this is a raw IP network (`ip`, `ip4`, `ip6`).
     pub fn is_ip(self) -> bool {
         matches!(self, Network::Ip | Network::Ip4 | Network::Ip6)
@@ -123,26 +100,6 @@ impl fmt::Display for Network {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
-}
-
-/// Go's `dtoi` as `parseNetwork` uses it: decimal digits only, at least
-/// one, below 0xFFFFFF.
-fn dtoi(s: &str) -> Option<i32> {
-    const BIG: i32 = 0xFF_FFFF;
-    if s.is_empty() {
-        return None;
-    }
-    let mut n: i32 = 0;
-    for d in s.bytes() {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + i32::from(d - b'0');
-        if n >= BIG {
-            return None;
-        }
-    }
-    Some(n)
 }
 
 /// An endpoint as Go prints it: `127.0.0.1:80`, `[::1]:80`, a Unix path, or
@@ -452,33 +409,6 @@ mod tests {
                 SocketAddrV4::new(Ipv4Addr::from(i.wrapping_mul(0x9e37_79b9)), (i * 7) as u16);
             assert_eq!(v4(&addr.to_string()), Some(addr));
         }
-    }
-
-    #[test]
-    fn ip_networks_parse_as_gos_parse_network() {
-        let parse = |s: &str| Network::parse_ip(s).map(|r| r.map_err(|c| c.to_string()));
-        assert_eq!(parse("ip4:1"), Some(Ok((Network::Ip4, 1))));
-        assert_eq!(parse("ip4:icmp"), Some(Ok((Network::Ip4, 1))));
-        assert_eq!(parse("ip4:ICMP"), Some(Ok((Network::Ip4, 1))));
-        assert_eq!(parse("ip6:ipv6-icmp"), Some(Ok((Network::Ip6, 58))));
-        assert_eq!(parse("ip6:58"), Some(Ok((Network::Ip6, 58))));
-        assert_eq!(parse("ip:017"), Some(Ok((Network::Ip, 17))));
-        assert_eq!(parse("ip4"), Some(Err("unknown network ip4".into())));
-        assert_eq!(
-            parse("ip4:nope"),
-            Some(Err("address nope: unknown IP protocol specified".into()))
-        );
-        assert_eq!(
-            parse("ip4:"),
-            Some(Err("unknown IP protocol specified".into()))
-        );
-        assert_eq!(
-            parse("ip4:16777215"),
-            Some(Err("address 16777215: unknown IP protocol specified".into()))
-        );
-        assert_eq!(parse("tcp"), None);
-        assert_eq!(parse("tcp:6"), None);
-        assert_eq!(parse("ip4:icmp:1"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::addr::{Addr, Network, to_net_addr};
 use super::fd::{NetFd, Role};
-use super::lookup::{Purpose, Resolved, local_and_targets, resolve, resolve_with};
+use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, resolve, resolve_with};
 use super::sock::{
     connected_peer, datagram_socket, local_addr, new_udp_socket, no_ipv6, raw_socket, unix_sockaddr,
 };
@@ -103,7 +103,7 @@ fn dial_unixgram(path: &str, local: Option<&str>) -> Result<NetFd> {
 /// abstract name (autobind), which peers can reply to.
 pub fn listen_packet(network: &str, address: &str) -> Result<NetFd> {
     const OP: &str = "listen";
-    if let Some(parsed) = Network::parse_ip(network) {
+    if let Some(parsed) = ip_network(network) {
         let (net, proto) = parsed.map_err(|c| NetError::new(OP, network, c))?;
         return listen_ip(network, net, proto, address);
     }

@@ -7,7 +7,7 @@ use super::addr::{Addr, Network, parse_ipv4_port};
 use super::dgram;
 use super::dialop::DialOp;
 use super::fd::{NetFd, Role};
-use super::lookup::{Purpose, Resolved, local_and_targets, lookup_host, resolve_with};
+use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, lookup_host, resolve_with};
 use super::sock::{
     KEEPALIVE_PERIOD, connected_peer, into_blocking, set_keepalive, stream_socket, stream_type,
     unix_sockaddr,
@@ -58,7 +58,7 @@ impl DialOptions {
 pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) -> Result<NetFd> {
     const OP: &str = "dial";
     let lookup = |host: &str| lookup_bounded(host, opts.deadline, op);
-    if let Some(parsed) = Network::parse_ip(network) {
+    if let Some(parsed) = ip_network(network) {
         let (net, proto) = parsed.map_err(|c| NetError::new(OP, network, c))?;
         if op.is_cancelled() {
             return Err(NetError::new(OP, network, Cause::Canceled));

@@ -4,7 +4,7 @@
 use super::addr::{Addr, Network, to_addr};
 use super::dgram::wrong_kind;
 use super::fd::{NetFd, Role};
-use super::lookup::{Purpose, Resolved, resolve};
+use super::lookup::{Purpose, Resolved, ip_network, resolve};
 use super::sock::{apply_tcp_defaults, listener_socket, no_ipv6, unix_sockaddr};
 use crate::error::{Cause, NetError, Result, SyscallResult};
 use socket2::{Domain, SockAddr};
@@ -14,7 +14,7 @@ use std::net::{Ipv6Addr, SocketAddr};
 /// every address, IPv6 and IPv4, as Go does.
 pub fn listen(network: &str, address: &str) -> Result<NetFd> {
     const OP: &str = "listen";
-    if let Some(parsed) = Network::parse_ip(network) {
+    if let Some(parsed) = ip_network(network) {
         // Go's `Listen` resolves the address first, then finds an IP
         // address is no stream's.
         let (net, _) = parsed.map_err(|c| NetError::new(OP, network, c))?;

@@ -39,6 +39,49 @@ fn lookup_service(network: Network, service: &str) -> Result<i64, Cause> {
         .ok_or_else(unknown)
 }
 
+/// Go's `parseNetwork` for the raw IP networks: `"ip"`, `"ip4"` or
+/// `"ip6"`, a colon, and a protocol number or name (`"ip4:1"`,
+/// `"ip6:ipv6-icmp"`). `None` when `name` is not an IP network at all;
+/// an IP network without its protocol is an unknown network to Go's
+/// `Dial` and `ListenPacket`, and an unknown protocol fails as Go's
+/// `lookupProtocol` does.
+pub fn ip_network(name: &str) -> Option<Result<(Network, i32), Cause>> {
+    let ip = |afnet: &str| match afnet {
+        "ip" => Some(Network::Ip),
+        "ip4" => Some(Network::Ip4),
+        "ip6" => Some(Network::Ip6),
+        _ => None,
+    };
+    let Some((afnet, proto)) = name.rsplit_once(':') else {
+        return ip(name).map(|_| Err(Cause::UnknownNetwork(name.to_owned())));
+    };
+    let net = ip(afnet)?;
+    Some(match dtoi(proto) {
+        Some(number) => Ok((net, number)),
+        None => lookup_protocol(proto).map(|number| (net, number)),
+    })
+}
+
+/// Go's `dtoi` as `parseNetwork` uses it: decimal digits only, at least
+/// one, below 0xFFFFFF.
+fn dtoi(s: &str) -> Option<i32> {
+    const BIG: i32 = 0xFF_FFFF;
+    if s.is_empty() {
+        return None;
+    }
+    let mut n: i32 = 0;
+    for d in s.bytes() {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i32::from(d - b'0');
+        if n >= BIG {
+            return None;
+        }
+    }
+    Some(n)
+}
+
 /// Go's `lookupProtocol`: the number of an IP protocol name, from
 /// /etc/protocols (names and aliases, the first line to give one wins) on
 /// top of Go's built-in few, read once. The name is matched without regard
@@ -389,4 +432,36 @@ pub(crate) fn local_and_targets(
         return Err(Cause::addr("no suitable address found", address));
     }
     Ok((local, targets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_networks_parse_as_gos_parse_network() {
+        let parse = |s: &str| ip_network(s).map(|r| r.map_err(|c| c.to_string()));
+        assert_eq!(parse("ip4:1"), Some(Ok((Network::Ip4, 1))));
+        assert_eq!(parse("ip4:icmp"), Some(Ok((Network::Ip4, 1))));
+        assert_eq!(parse("ip4:ICMP"), Some(Ok((Network::Ip4, 1))));
+        assert_eq!(parse("ip6:ipv6-icmp"), Some(Ok((Network::Ip6, 58))));
+        assert_eq!(parse("ip6:58"), Some(Ok((Network::Ip6, 58))));
+        assert_eq!(parse("ip:017"), Some(Ok((Network::Ip, 17))));
+        assert_eq!(parse("ip4"), Some(Err("unknown network ip4".into())));
+        assert_eq!(
+            parse("ip4:nope"),
+            Some(Err("address nope: unknown IP protocol specified".into()))
+        );
+        assert_eq!(
+            parse("ip4:"),
+            Some(Err("unknown IP protocol specified".into()))
+        );
+        assert_eq!(
+            parse("ip4:16777215"),
+            Some(Err("address 16777215: unknown IP protocol specified".into()))
+        );
+        assert_eq!(parse("tcp"), None);
+        assert_eq!(parse("tcp:6"), None);
+        assert_eq!(parse("ip4:icmp:1"), None);
+    }
 }
