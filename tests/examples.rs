@@ -606,14 +606,23 @@ fn run_ping(wrapper: &[&str], args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run ping");
-    let out = collect(child.stdout.take().expect("stdout"));
-    let err = collect(child.stderr.take().expect("stderr"));
+    // Read to the end of each pipe on threads of their own, and joined
+    // after the exit: a snapshot taken at the exit could miss the last
+    // lines still in the pipe.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = r.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
     let status = wait_bounded(&mut child, Duration::from_secs(20), "ping");
-    let text = |s: &Arc<Mutex<String>>| s.lock().unwrap().clone().into_bytes();
     Output {
         status,
-        stdout: text(&out),
-        stderr: text(&err),
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
     }
 }
 
