@@ -72,6 +72,12 @@ class Conn(_Handle):
                 return b""
             raise _error(r)
         if n == 0:
+            # Through the library, as Go's Read of an empty buffer: it
+            # returns at once, or fails on a closed connection or a past
+            # deadline.
+            r = _raw_read(self._ah, None, _lens_get(0) or _len(0))
+            if r < 0:
+                raise _error(r)
             return b""
         if n < 0:
             raise ValueError("negative read size")
@@ -88,12 +94,15 @@ class Conn(_Handle):
         without copying; returns the number of bytes read, 0 at end of
         stream. TypeError for a read-only or non-buffer argument."""
         n = _writable(buffer, "readinto()")
+        r: int
         if n == 0:
-            return 0
-        # Exports the buffer (it cannot be resized) while the call runs.
-        c = _c_char_from_buffer(buffer)
-        r: int = _raw_read(self._ah, _byref(c), _lens_get(n) or _len(n))
-        del c
+            # As read(0): the library still checks close and deadline.
+            r = _raw_read(self._ah, None, _lens_get(0) or _len(0))
+        else:
+            # Exports the buffer (it cannot be resized) while the call runs.
+            c = _c_char_from_buffer(buffer)
+            r = _raw_read(self._ah, _byref(c), _lens_get(n) or _len(n))
+            del c
         if r < 0:
             raise _error(r)
         return r
@@ -111,8 +120,8 @@ class Conn(_Handle):
             with _bytes_like(data, "write()") as mv:
                 n = mv.nbytes
                 if n == 0:
-                    return 0
-                if mv.readonly or not mv.c_contiguous:
+                    r = _raw_write(self._ah, None, _lens_get(0) or _len(0))
+                elif mv.readonly or not mv.c_contiguous:
                     r = _raw_write(self._ah, mv.tobytes(), _lens_get(n) or _len(n))
                 else:
                     c = _c_char_from_buffer(mv)

@@ -205,3 +205,30 @@ class CopyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ZeroLengthTest(unittest.TestCase):
+    """A read or write of nothing goes through the library, as Go's Read and
+    Write of an empty buffer: at once on an open connection, ClosedError on
+    a closed one, DeadlineExceededError past a deadline."""
+
+    def test_zero_length_calls_check_the_connection(self):
+        ln, c, s = pair()
+        with ln, s:
+            self.assertEqual(c.read(0), b"")
+            self.assertEqual(c.readinto(bytearray()), 0)
+            self.assertEqual(c.write(b""), 0)
+            self.assertEqual(c.write(bytearray()), 0)
+            c.set_deadline(0)
+            for call in (lambda: c.read(0), lambda: c.readinto(bytearray()), lambda: c.write(bytearray())):
+                with self.assertRaises(gonet.DeadlineExceededError):
+                    call()
+            c.close()
+            for call in (
+                lambda: c.read(0),
+                lambda: c.readinto(bytearray()),
+                lambda: c.write(b""),
+                lambda: c.write(memoryview(b"")),
+            ):
+                with self.assertRaises(gonet.ClosedError):
+                    call()
