@@ -221,8 +221,8 @@ static double median(double *v, int n) {
 }
 
 int main(int argc, char **argv) {
-    long n = argc > 1 ? atol(argv[1]) : 20000;
-    int rounds = argc > 2 ? atoi(argv[2]) : 31;
+    long n = argc > 1 ? atol(argv[1]) : 200;
+    int rounds = argc > 2 ? atoi(argv[2]) : 1001;
     int threads = argc > 3 ? atoi(argv[3]) : 1;
     if (n < 1 || n > 1000000 || rounds < 1 || rounds > 10000 || threads < 1 || threads > 2) {
         fprintf(stderr, "usage: percall [iterations 1..1000000 [rounds [threads 1|2]]]\n");
