@@ -149,31 +149,7 @@ pub fn accept(fd: RawFd) -> Result<(RawFd, socket2::SockAddr), i32> {
 /// cut off (MSG_TRUNC asks the kernel for it), and the sender's address
 /// (empty when the sender is an unnamed Unix socket).
 pub fn recv_datagram(fd: RawFd, buf: &mut [u8]) -> Result<(usize, socket2::SockAddr), i32> {
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len().min(MAX_RW),
-    };
-    // SAFETY: try_init hands us zeroed address storage and its length;
-    // recvmsg writes at most that many address bytes and at most iov_len
-    // bytes into buf, which is valid for writes of that many.
-    let res = unsafe {
-        socket2::SockAddr::try_init(|storage, addr_len| {
-            let mut msg: libc::msghdr = std::mem::zeroed();
-            msg.msg_name = storage.cast();
-            msg.msg_namelen = *addr_len;
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            // Through syscall(2): not a cancellation point (see above).
-            let flags = libc::MSG_DONTWAIT | libc::MSG_TRUNC;
-            let n = libc::syscall(libc::SYS_recvmsg, fd, &mut msg, flags);
-            if n < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            *addr_len = msg.msg_namelen;
-            Ok(n as usize)
-        })
-    };
-    res.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+    recv_datagram_split(fd, &mut [], buf)
 }
 
 /// As `recv_datagram`, with the datagram's first `head.len()` bytes going
@@ -194,6 +170,12 @@ pub fn recv_datagram_split(
             iov_len: buf.len().min(MAX_RW),
         },
     ];
+    // An empty head is left out rather than passed with length 0.
+    let iov = if head.is_empty() {
+        &mut iov[1..]
+    } else {
+        &mut iov[..]
+    };
     // SAFETY: try_init hands us zeroed address storage and its length;
     // recvmsg writes at most that many address bytes and at most each
     // iov_len bytes into head and buf, valid for writes of that many.
@@ -204,7 +186,9 @@ pub fn recv_datagram_split(
             msg.msg_namelen = *addr_len;
             msg.msg_iov = iov.as_mut_ptr();
             msg.msg_iovlen = iov.len();
-            let n = libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC);
+            // Through syscall(2): not a cancellation point (see above).
+            let flags = libc::MSG_DONTWAIT | libc::MSG_TRUNC;
+            let n = libc::syscall(libc::SYS_recvmsg, fd, &mut msg, flags);
             if n < 0 {
                 return Err(std::io::Error::last_os_error());
             }

@@ -126,3 +126,23 @@ fn layers_depend_one_way_and_files_have_no_cycles() {
         visit(m, &graph, &mut Vec::new(), &mut done);
     }
 }
+
+/// `net_read` and `net_write` do not hold `pthread_cancel` off (two
+/// atomic updates a call saved): their system calls, in `poll/sys.rs`, go
+/// through `syscall(2)`, because glibc's wrappers are cancellation points.
+/// A wrapper written the usual way there would let a cancel unwind
+/// through Rust frames and abort the process.
+#[test]
+fn the_hot_system_calls_are_not_cancellation_points() {
+    let sys = std::fs::read_to_string(repo_dir().join("src/poll/sys.rs")).unwrap();
+    let sys = sys.split("#[cfg(test)]").next().unwrap_or(&sys);
+    for call in [
+        "recv", "recvfrom", "recvmsg", "send", "sendto", "sendmsg", "close",
+    ] {
+        assert!(
+            !sys.contains(&format!("libc::{call}(")),
+            "src/poll/sys.rs calls libc::{call}, a cancellation point; use libc::syscall"
+        );
+    }
+    assert!(sys.matches("libc::syscall(").count() >= 4);
+}
