@@ -96,6 +96,15 @@
 #define NET_ECANCELED (-14)
 
 /**
+ * Would block: a non-blocking call (`net_try_read`, `net_try_write`,
+ * `net_try_accept`, `net_try_read_from`, `net_try_write_to`) found
+ * nothing to read, no room to write or no connection waiting. Not a
+ * failure of the handle: wait until its descriptor (`net_fd`) is ready
+ * and call again. (-15 is taken by `NET_EDNS` on another line of work.)
+ */
+#define NET_EAGAIN (-16)
+
+/**
  * For any `*_ms` argument: a duration without end. A deadline set to it
  * is cleared; a timeout is none; a keep-alive period is keep-alive off; a
  * fallback delay is no race (every address in turn). Every negative value
@@ -513,6 +522,104 @@ int64_t net_interfaces(char *buf, size_t len);
  * 0) or valid for writes of `len` bytes.
  */
 int64_t net_interface_addrs(const char *name, char *buf, size_t len);
+
+/**
+ * As `net_read`, without waiting: returns the bytes already there (at
+ * least 1), 0 at end of stream, when `len` is 0 or for an empty datagram,
+ * or `NET_EAGAIN` ("read: resource temporarily unavailable") when nothing
+ * has arrived: wait until `net_fd(conn)` is readable and call again. On a
+ * packet handle it takes one datagram, as `net_read` does (`NET_EMSGSIZE`
+ * when it does not fit).
+ *
+ * Close and the read deadline are checked first: `NET_ECLOSED` once the
+ * handle is closed, `NET_ETIMEOUT` once the deadline has passed, even
+ * with data waiting. The caller's own wait is not bounded by the
+ * deadline: an event loop that honours deadlines sets a timer of its own
+ * and calls again when it fires. Other errors as `net_read`:
+ * `NET_EINVAL` for a listener, a dialer or a NULL `buf` with `len` > 0,
+ * `NET_ERESET` when the peer reset the connection.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes.
+ */
+int64_t net_try_read(int64_t conn, void *buf, size_t len);
+
+/**
+ * As `net_write`, without waiting: writes as much of `buf` as the
+ * socket's send buffer takes now and returns that count (at least 1; 0
+ * when `len` is 0), or `NET_EAGAIN` ("write: resource temporarily
+ * unavailable") when none of it fits: wait until `net_fd(conn)` is
+ * writable and call again with the rest. Unlike `net_write` the count can
+ * be less than `len`. On a packet handle `buf` is one datagram, sent
+ * whole (the count is `len`) or not at all.
+ *
+ * Concurrency: `net_write` keeps each buffer whole against other writers;
+ * a caller that writes a buffer in several `net_try_write` calls must
+ * keep its other writers out between them (an event loop serialises its
+ * tasks' writes). While a `net_write` on another thread is writing, this
+ * call returns `NET_EAGAIN` without writing, and readiness does not say
+ * when that ends: do not mix the two on one handle.
+ *
+ * Errors as `net_write`: `NET_ECLOSED`, `NET_ETIMEOUT` past the write
+ * deadline (checked first), `NET_EPIPE` or `NET_ERESET` when the peer is
+ * gone (never SIGPIPE), `NET_EINVAL` for a listener, a dialer, a NULL
+ * `buf` with `len` > 0 or an unconnected packet handle, `NET_EMSGSIZE`
+ * for a datagram too large.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for reads of `len` bytes.
+ */
+int64_t net_try_write(int64_t conn, const void *buf, size_t len);
+
+/**
+ * As `net_accept`, without waiting: the next connection already queued,
+ * as a new handle, or `NET_EAGAIN` ("accept: resource temporarily
+ * unavailable") when there is none: wait until `net_fd(listener)` is
+ * readable and call again. `NET_ECLOSED` once the listener is closed,
+ * `NET_ETIMEOUT` past its deadline (checked first), `NET_EINVAL` for a
+ * handle that is not a listener.
+ */
+int64_t net_try_accept(int64_t listener);
+
+/**
+ * As `net_read_from`, without waiting: takes one datagram already
+ * queued, or returns `NET_EAGAIN` (`recvfrom: resource temporarily
+ * unavailable`) when there is none: wait until `net_fd(h)` is readable
+ * and call again. A datagram longer than `len` fails with `NET_EMSGSIZE`
+ * after copying what fits and writing the sender, as `net_read_from`
+ * does. `NET_ECLOSED` once closed, `NET_ETIMEOUT` past the read deadline
+ * (checked first), `NET_EINVAL` for a stream handle, a NULL `buf` with
+ * `len` > 0 or a NULL `addr` with `addr_len` > 0. When the call fails
+ * before a datagram is taken, `addr` (if `addr_len` > 0) holds the empty
+ * string.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes; `addr`
+ * is NULL (with `addr_len` 0) or valid for writes of `addr_len` bytes.
+ */
+int64_t net_try_read_from(int64_t h, void *buf, size_t len, char *addr, size_t addr_len);
+
+/**
+ * As `net_write_to`, without waiting: sends `buf` as one datagram to
+ * `addr` and returns `len`, or `NET_EAGAIN` ("sendto: resource
+ * temporarily unavailable") when the socket's buffer is full: wait until
+ * `net_fd(h)` is writable and call again. (A `"unixgram"` socket sending
+ * to a peer whose queue is full also gets `NET_EAGAIN`, but Linux reports
+ * it writable all along: retry after a pause instead.)
+ *
+ * `addr` must need no lookup, since a lookup would wait: an IP address
+ * (`"127.0.0.1:9000"`, `"[::1]:9000"`), a Unix path or `@name`. A host
+ * name fails with `NET_EINVAL` (resolve it first, with `net_lookup_host`,
+ * or use `net_write_to`). Other errors as `net_write_to`: `NET_ECLOSED`,
+ * `NET_ETIMEOUT` past the write deadline (checked first), `NET_EMSGSIZE`,
+ * `NET_EADDR` for a bad address, `NET_EINVAL` for a handle from
+ * `net_dial` or a stream handle.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for reads of `len` bytes; `addr`
+ * is NULL or a NUL-terminated string.
+ */
+int64_t net_try_write_to(int64_t h, const void *buf, size_t len, const char *addr);
 
 /**
  * Go's `ListenPacket`: binds a datagram socket to `address` on `network`

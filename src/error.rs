@@ -35,6 +35,12 @@ pub const NET_ESYSTEM: i64 = -13;
 /// Operation was canceled: the dial's dialer was cancelled
 /// (`net_dialer_cancel`) or closed.
 pub const NET_ECANCELED: i64 = -14;
+/// Would block: a non-blocking call (`net_try_read`, `net_try_write`,
+/// `net_try_accept`, `net_try_read_from`, `net_try_write_to`) found
+/// nothing to read, no room to write or no connection waiting. Not a
+/// failure of the handle: wait until its descriptor (`net_fd`) is ready
+/// and call again. (-15 is taken by `NET_EDNS` on another line of work.)
+pub const NET_EAGAIN: i64 = -16;
 
 /// The codes as one table: each `Code` variant, the constant above that
 /// is its value (the only place a value is written), and the static text
@@ -75,6 +81,7 @@ codes! {
     Internal = NET_EINTERNAL, c"internal error";
     System = NET_ESYSTEM, c"operating system error";
     Canceled = NET_ECANCELED, c"operation was canceled";
+    Again = NET_EAGAIN, c"resource temporarily unavailable";
 }
 
 impl Code {
@@ -116,6 +123,11 @@ pub enum Cause {
     /// Go's `errCanceled`, for a dial whose context was cancelled.
     #[error("operation was canceled")]
     Canceled,
+    /// A non-blocking call that would have had to wait: `read: resource
+    /// temporarily unavailable`, as EAGAIN reads in Go's messages. Apart
+    /// from `Syscall`, so that EAGAIN from other calls keeps its code.
+    #[error("{0}: resource temporarily unavailable")]
+    WouldBlock(&'static str),
     /// Go's `AddrError`: `address 127.0.0.1: missing port in address`, or
     /// the bare text when there is no address.
     #[error("{}", addr_error(err, addr))]
@@ -155,6 +167,7 @@ impl Cause {
             Cause::Closed => Code::Closed,
             Cause::Timeout => Code::Timeout,
             Cause::Canceled => Code::Canceled,
+            Cause::WouldBlock(_) => Code::Again,
             Cause::Addr { .. }
             | Cause::MissingAddress
             | Cause::UnknownNetwork(_)
@@ -341,6 +354,12 @@ mod tests {
         assert_eq!(describe(NET_ECANCELED - 1), c"unknown error code");
         assert_eq!(describe(1), c"unknown error code");
         assert_eq!(Code::Canceled.value(), NET_ECANCELED);
+        assert_eq!(Code::Again.value(), NET_EAGAIN);
+        assert_eq!(describe(NET_EAGAIN), c"resource temporarily unavailable");
+        assert!(
+            !texts.contains(&describe(NET_EAGAIN)),
+            "NET_EAGAIN's text twice"
+        );
         assert_eq!(describe(Code::Refused.value()), c"connection refused");
     }
 }

@@ -8,6 +8,7 @@ mod conn;
 mod copy;
 mod dial;
 mod iface;
+mod nonblock;
 mod packet;
 
 pub use boundary::{NET_DEFAULT, NET_FOREVER, net_last_error, net_strerror, net_version};
@@ -15,4 +16,5 @@ pub use conn::*;
 pub use copy::*;
 pub use dial::*;
 pub use iface::*;
+pub use nonblock::*;
 pub use packet::*;

@@ -407,7 +407,7 @@ impl NetFd {
         }
     }
 
-    fn accepted(&self, fd: RawFd, peer: &socket2::SockAddr) -> NetFd {
+    pub(crate) fn accepted(&self, fd: RawFd, peer: &socket2::SockAddr) -> NetFd {
         // SAFETY: accept4 just returned fd, which nothing else owns.
         let sock = unsafe { <Socket as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         // Go's TCP defaults (no Nagle, keep-alive at 15 s) came with the

@@ -7,6 +7,7 @@
 //! it): `addr` (syntax), `lookup` (resolution), `sock` (socket creation
 //! and options), `fd` (the descriptor: locks, deadlines, close, stream
 //! reads and writes, accept), `packet` (datagram reads and writes on it),
+//! `nonblock` (one-attempt reads, writes and accepts for event loops),
 //! `conn` (what a read or write is for each kind of descriptor), `copy`,
 //! `dgram` (datagram sockets), `listen`, `dialop` (one dial in progress),
 //! `dial`, `dialer`. `iface` (interfaces and their addresses) stands
@@ -23,6 +24,7 @@ mod fd;
 mod iface;
 mod listen;
 mod lookup;
+mod nonblock;
 mod packet;
 mod sock;
 

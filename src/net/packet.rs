@@ -13,7 +13,7 @@
 
 use super::addr::{Addr, Network, to_net_addr};
 use super::fd::NetFd;
-use super::lookup::{Purpose, Resolved, resolve};
+use super::lookup::{Purpose, Resolved, lookup_host, resolve_with};
 use super::sock::unix_sockaddr;
 use crate::error::{Cause, Result, SyscallResult};
 use crate::poll::{self, Direction, now_ns, sys};
@@ -188,8 +188,18 @@ impl NetFd {
 
     /// Resolves a destination for `write_to`, and its text for messages.
     fn destination(&self, dest: &str) -> Result<(SockAddr, Addr)> {
+        self.destination_with(dest, &lookup_host)
+    }
+
+    /// As `destination`, with `lookup` turning a host name into addresses
+    /// (`net_try_write_to` refuses names rather than wait on a resolver).
+    pub(crate) fn destination_with(
+        &self,
+        dest: &str,
+        lookup: &dyn Fn(&str) -> std::result::Result<Vec<std::net::IpAddr>, Cause>,
+    ) -> Result<(SockAddr, Addr)> {
         let fail = |cause| self.error("write", cause);
-        match resolve(self.net, dest, Purpose::Dial).map_err(fail)? {
+        match resolve_with(self.net, dest, Purpose::Dial, lookup).map_err(fail)? {
             Resolved::Unix(path) => {
                 let sa = unix_sockaddr(&path).map_err(fail)?;
                 Ok((sa, Addr::Unix(path.into())))
