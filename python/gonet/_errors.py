@@ -5,7 +5,7 @@ import errno as _errno
 import socket as _socket
 from typing import Any, Dict, Optional, Tuple, Type
 
-from ._ffi import NET_ECANCELED, NET_ECLOSED, NET_EADDR, NET_EINVAL, NET_EMSGSIZE, NET_ENOHOST
+from ._ffi import NET_EAGAIN, NET_ECANCELED, NET_ECLOSED, NET_EADDR, NET_EINVAL, NET_EMSGSIZE, NET_ENOHOST
 from ._ffi import NET_EPIPE, NET_EREFUSED, NET_ERESET, NET_ETIMEOUT, NET_EADDRINUSE, NET_EUNREACH
 from ._ffi import _c, _net_last_error
 
@@ -68,6 +68,12 @@ class CanceledError(GonetError):
     """NET_ECANCELED: the dial was canceled (Dialer.cancel)."""
 
 
+class WouldBlockError(GonetError, BlockingIOError):
+    """NET_EAGAIN: a non-blocking call (``net_try_*``, what gonet.aio uses
+    inside) found nothing to do now. gonet.aio waits and retries instead
+    of raising it; it reaches callers of the C functions only."""
+
+
 class MessageTooLongError(GonetError):
     """NET_EMSGSIZE: a datagram too large to send, or longer than the buffer
     it was read into. A read that fails so has consumed the datagram:
@@ -109,6 +115,7 @@ _ERRORS: Dict[int, Tuple[Type[GonetError], Optional[int]]] = {
     NET_EUNREACH: (GonetError, _errno.ENETUNREACH),
     NET_EMSGSIZE: (MessageTooLongError, _errno.EMSGSIZE),
     NET_ECANCELED: (CanceledError, _errno.ECANCELED),
+    NET_EAGAIN: (WouldBlockError, _errno.EAGAIN),
 }
 
 

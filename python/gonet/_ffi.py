@@ -26,6 +26,7 @@ NET_EMSGSIZE = -11
 NET_EINTERNAL = -12
 NET_ESYSTEM = -13
 NET_ECANCELED = -14
+NET_EAGAIN = -16  # would block: a net_try_* call found nothing to do now
 
 # The special values of every *_ms argument (see README, "Durations").
 NET_FOREVER = -1
@@ -141,6 +142,11 @@ FUNCTIONS: Dict[str, Tuple[_CType, Tuple[_CType, ...]]] = {
     "net_sendfile": (_i64, (_i64, _int, _i64, _i64)),
     "net_interfaces": (_i64, (_buf, _size)),
     "net_interface_addrs": (_i64, (_str, _buf, _size)),
+    "net_try_read": (_i64, (_i64, _buf, _size)),
+    "net_try_write": (_i64, (_i64, _buf, _size)),
+    "net_try_accept": (_i64, (_i64,)),
+    "net_try_read_from": (_i64, (_i64, _buf, _size, _buf, _size)),
+    "net_try_write_to": (_i64, (_i64, _buf, _size, _str)),
 }
 
 
@@ -195,6 +201,11 @@ _raw_read = _untyped("net_read")
 _raw_write = _untyped("net_write")
 _raw_read_from = _untyped("net_read_from")
 _raw_write_to = _untyped("net_write_to")
+# The non-blocking twins, for gonet.aio's hot paths (same prepared arguments).
+_raw_try_read = _untyped("net_try_read")
+_raw_try_write = _untyped("net_try_write")
+_raw_try_read_from = _untyped("net_try_read_from")
+_raw_try_write_to = _untyped("net_try_write_to")
 _handle_arg = FUNCTIONS["net_read"][1][0].from_param
 _len_arg = FUNCTIONS["net_read"][1][2].from_param
 _byref = ctypes.byref
