@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""echo_server: a line echo server on gonet, one thread per client.
+"""echo_server: a line echo server on gonet, one thread per client, or
+with --asyncio one event loop serving every client (gonet.aio).
 
-    python3 echo_server.py [address]        (default ":8088")
+    python3 echo_server.py [--asyncio] [address]        (default ":8088")
 
 Every line a client sends (terminated by "\\n") is printed as
 "GET MESSAGE: <text>" and sent back. SIGINT or SIGTERM closes the listener,
@@ -102,8 +103,91 @@ class Server:
             t.join(5)
 
 
+async def serve_client_async(conn, peer):
+    """The asyncio variant of Server.serve_client: the same protocol and
+    log lines, one task per client."""
+    buf = bytearray()
+    try:
+        while True:
+            data = await conn.read(65536)
+            if not data:
+                if buf:
+                    print("client %s left mid-line (%d bytes dropped)" % (peer, len(buf)))
+                else:
+                    print("client %s left" % peer)
+                return
+            start = len(buf)
+            buf += data
+            pos = 0
+            nl = buf.find(b"\n", start)
+            while nl >= 0:
+                line = bytes(buf[pos : nl + 1])
+                print("GET MESSAGE: %s" % line[:-1].decode("utf-8", "replace"))
+                await conn.write(line)
+                pos = nl + 1
+                nl = buf.find(b"\n", pos)
+            del buf[:pos]
+            if len(buf) > MAX_LINE:
+                print("client %s: line longer than %d bytes, closing" % (peer, MAX_LINE))
+                return
+    except gonet.GonetError as e:
+        print("client %s: %s" % (peer, e))
+    finally:
+        await conn.close()
+
+
+async def main_async(address):
+    import asyncio
+
+    import gonet.aio
+
+    try:
+        listener = await gonet.aio.listen("tcp", address)
+    except gonet.GonetError as e:
+        print("echo_server: %s" % e, file=sys.stderr)
+        return 1
+    print("listening on %s" % listener.local_addr)
+    loop = asyncio.get_running_loop()
+
+    def stop(sig):
+        print("received %s, shutting down" % sig.name)
+        loop.create_task(listener.close())
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
+    clients = set()
+    async for conn in listener:
+        try:
+            peer = conn.remote_addr
+        except gonet.GonetError:
+            peer = "#%d" % conn.handle
+        print("client %s connected" % peer)
+        task = loop.create_task(serve_client_async(conn, peer))
+        clients.add(task)
+        task.add_done_callback(clients.discard)
+    # The listener is closed: a grace period for the clients, then the
+    # rest are cancelled, which closes their connections.
+    if clients:
+        done, left = await asyncio.wait(set(clients), timeout=GRACE)
+        if left:
+            print("closing %d open connection(s)" % len(left))
+            for task in left:
+                task.cancel()
+            await asyncio.wait(left, timeout=5)
+    print("server stopped")
+    return 0
+
+
 def main():
-    address = sys.argv[1] if len(sys.argv) > 1 else ":8088"
+    args = sys.argv[1:]
+    use_asyncio = "--asyncio" in args
+    args = [a for a in args if a != "--asyncio"]
+    address = args[0] if args else ":8088"
+    if use_asyncio:
+        import asyncio
+
+        sys.stdout.reconfigure(line_buffering=True)
+        return asyncio.run(main_async(address))
     # Log lines appear as they happen, even when stdout is a pipe.
     sys.stdout.reconfigure(line_buffering=True)
 

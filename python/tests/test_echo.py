@@ -140,6 +140,12 @@ class EchoTest(unittest.TestCase):
         self.assertIn("missing port in address", r.stderr)
 
 
+class AsyncioEchoTest(EchoTest):
+    """The same checks against the server's asyncio variant (gonet.aio)."""
+
+    server_argv = [sys.executable, SERVER, "--asyncio"]
+
+
 def build_c_examples():
     """Builds examples-c into a temporary directory against the library in
     GONET_LIBRARY; returns that directory, or a reason to skip."""
@@ -197,6 +203,9 @@ class CInteropTest(unittest.TestCase):
 
     def test_c_client_python_server(self):
         self.check([sys.executable, SERVER], [os.path.join(self.build, "echo_client")])
+
+    def test_c_client_asyncio_server(self):
+        self.check([sys.executable, SERVER, "--asyncio"], [os.path.join(self.build, "echo_client")])
 
 
 if __name__ == "__main__":
