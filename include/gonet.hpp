@@ -58,6 +58,7 @@ enum class errc : int {
     internal = NET_EINTERNAL,
     system = NET_ESYSTEM,
     canceled = NET_ECANCELED,
+    would_block = NET_EAGAIN,
 };
 
 } // namespace gonet
@@ -99,6 +100,7 @@ public:
         case NET_EUNREACH: return std::errc::network_unreachable;
         case NET_EMSGSIZE: return std::errc::message_size;
         case NET_ECANCELED: return std::errc::operation_canceled;
+        case NET_EAGAIN: return std::errc::resource_unavailable_try_again;
         default: return std::error_condition(code, *this);
         }
     }
@@ -346,6 +348,19 @@ public:
         return write(s.data(), s.size(), ec);
     }
 
+    /// Non-blocking reads and writes for event loops (net_try_read,
+    /// net_try_write): one attempt, errc::would_block in ec where read or
+    /// write would wait (wait until fd() is ready, then call again).
+    /// try_write may write less than len: call again with the rest.
+    std::size_t try_read(void *buf, std::size_t len, std::error_code &ec) noexcept {
+        const std::int64_t n = check(net_try_read(h(), buf, len), ec);
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    std::size_t try_write(const void *buf, std::size_t len, std::error_code &ec) noexcept {
+        const std::int64_t n = check(net_try_write(h(), buf, len), ec);
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
     /// The peer's address ("" for an unconnected packet connection).
     std::string remote_addr() const { return address(h(), net_remote_addr, nullptr); }
     std::string remote_addr(std::error_code &ec) const {
@@ -410,6 +425,12 @@ public:
         const std::int64_t h = detail::check(net_accept(native_handle()), ec);
         return h < 0 ? Conn() : Conn(h);
     }
+    /// A connection already waiting, or errc::would_block in ec
+    /// (net_try_accept): for event loops that wait on fd() themselves.
+    Conn try_accept(std::error_code &ec) noexcept {
+        const std::int64_t h = detail::check(net_try_accept(native_handle()), ec);
+        return h < 0 ? Conn() : Conn(h);
+    }
 };
 
 /// An unconnected datagram socket (Go's net.PacketConn): from
@@ -450,6 +471,29 @@ public:
                          std::error_code &ec) {
         const detail::cstring a(addr);
         const std::int64_t n = detail::check(net_write_to(native_handle(), buf, len, a.get()), ec);
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// read_from and write_to without waiting (net_try_read_from,
+    /// net_try_write_to): errc::would_block in ec where they would wait.
+    /// addr must be an IP address or a Unix name: a host name is
+    /// errc::invalid_argument (it would need a lookup).
+    std::size_t try_read_from(void *buf, std::size_t len, std::string &from,
+                              std::error_code &ec) {
+        char addr[NET_ADDR_MAX];
+        const std::int64_t n =
+            detail::check(net_try_read_from(native_handle(), buf, len, addr, sizeof addr), ec);
+        from.assign(addr);
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    std::size_t try_write_to(const void *buf, std::size_t len, std::string_view addr,
+                             std::error_code &ec) {
+        const detail::cstring a(addr);
+        if (!a.ok()) {
+            ec = make_error_code(errc::invalid_argument);
+            return 0;
+        }
+        const std::int64_t n =
+            detail::check(net_try_write_to(native_handle(), buf, len, a.get()), ec);
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
     std::size_t write_to(std::string_view data, std::string_view addr) {

@@ -140,13 +140,14 @@ struct Calls {
     count: u64,
     seed: u64,
     thread: usize,
-    codes: [u64; 15],
+    codes: [u64; 17],
 }
 
 impl Calls {
     fn check(&mut self, op: &str, rc: i64) -> i64 {
         self.count += 1;
-        let documented = rc >= 0 || (NET_ECANCELED..=NET_EINVAL).contains(&rc);
+        let documented =
+            rc >= 0 || (NET_ECANCELED..=NET_EINVAL).contains(&rc) || rc == NET_EAGAIN;
         assert!(
             documented && rc != NET_EINTERNAL,
             "seed {}: thread {} call {}: {op} returned {rc} ({})",
@@ -246,7 +247,7 @@ fn worker(
         count: 0,
         seed,
         thread,
-        codes: [0; 15],
+        codes: [0; 17],
     };
     let mut buf = vec![0u8; 65536];
     let out: Vec<u8> = (0..65536).map(|i| i as u8).collect();
@@ -257,7 +258,7 @@ fn worker(
     while calls.count < CALLS_PER_THREAD {
         busy_since.store(start.elapsed().as_millis() as i64, Ordering::Relaxed);
         let h = pool.pick(&mut rng);
-        let choice = rng.below(112);
+        let choice = rng.below(118);
         busy_what.store(
             choice * 1_000_000_000_000 + h.rem_euclid(1_000_000_000_000) as u64,
             Ordering::Relaxed,
@@ -659,6 +660,52 @@ fn worker(
                             net_read_from(r, q.cast(), len, from.as_mut_ptr(), fl),
                         );
                         calls.check("close", net_close(r));
+                    }
+                }
+                112..=117 => {
+                    // The non-blocking calls: never wait, whatever the
+                    // handle; NET_EAGAIN is one of their answers.
+                    let p = if len == 0 && rng.chance(50) {
+                        null_mut()
+                    } else {
+                        buf.as_mut_ptr()
+                    };
+                    let q = if len == 0 && rng.chance(50) {
+                        null()
+                    } else {
+                        out.as_ptr()
+                    };
+                    let len = if rng.chance(2) { usize::MAX - len } else { len };
+                    match rng.below(5) {
+                        0 => {
+                            calls.check("try_read", net_try_read(h, p.cast(), len));
+                        }
+                        1 => {
+                            calls.check("try_write", net_try_write(h, q.cast(), len));
+                        }
+                        2 => {
+                            let c = calls.check("try_accept", net_try_accept(h));
+                            if c > 0 {
+                                pool.place(&mut rng, c, &mut calls);
+                            }
+                        }
+                        3 => {
+                            let mut from = [0 as c_char; 80];
+                            let from_len = rng.below(81) as usize;
+                            let f = if from_len == 0 && rng.chance(50) {
+                                null_mut()
+                            } else {
+                                from.as_mut_ptr()
+                            };
+                            calls.check(
+                                "try_read_from",
+                                net_try_read_from(h, p.cast(), len, f, from_len),
+                            );
+                        }
+                        _ => {
+                            let to = some_string(&mut rng, pool, &mut s1);
+                            calls.check("try_write_to", net_try_write_to(h, q.cast(), len, to));
+                        }
                     }
                 }
                 _ => {

@@ -22,6 +22,7 @@ mod durations;
 mod interfaces;
 mod io;
 mod layers;
+mod nonblock;
 mod rawip;
 mod readiness;
 mod unixgram;

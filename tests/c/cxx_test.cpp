@@ -87,6 +87,18 @@ static void streams() {
     }
     EXPECT(std::memcmp(buf, "xyz", 3) == 0);
 
+    // The non-blocking calls: errc::would_block, which is EAGAIN's
+    // condition, until data waits.
+    std::error_code wb;
+    EXPECT(s.try_read(buf, sizeof buf, wb) == 0 && wb == gonet::errc::would_block);
+    EXPECT(wb == std::errc::resource_unavailable_try_again);
+    EXPECT(ln.try_accept(wb).native_handle() == 0 && wb == gonet::errc::would_block);
+    wb.clear();
+    EXPECT(c.try_write("tw", 2, wb) == 2 && !wb);
+    pfd = {s.fd(), POLLIN, 0};
+    EXPECT(poll(&pfd, 1, 5000) == 1);
+    EXPECT(s.try_read(buf, sizeof buf, wb) == 2 && !wb && std::memcmp(buf, "tw", 2) == 0);
+
     c.set_nodelay(false);
     c.set_keepalive(30s);
     c.set_keepalive(0s); // rounded up to the kernel's least, 1 s
@@ -271,6 +283,17 @@ static void datagrams() {
     EXPECT(ec == gonet::errc::message_size && ec == std::errc::message_size);
     EXPECT(from == a.local_addr());
     EXPECT(gonet::last_error().find("datagram of 100 bytes") != std::string::npos);
+
+    // Without waiting: nothing queued, then one datagram; names refused.
+    std::error_code wb;
+    EXPECT(b.try_read_from(buf, sizeof buf, from, wb) == 0 && wb == gonet::errc::would_block);
+    wb.clear();
+    EXPECT(a.try_write_to("try", 3, b.local_addr(), wb) == 3 && !wb);
+    struct pollfd pfd = {b.fd(), POLLIN, 0};
+    EXPECT(poll(&pfd, 1, 5000) == 1);
+    EXPECT(b.try_read_from(buf, sizeof buf, from, wb) == 3 && !wb && from == a.local_addr());
+    a.try_write_to("x", 1, "localhost:9", wb);
+    EXPECT(wb == gonet::errc::invalid_argument);
 
     // A dialed UDP connection: read and write one datagram each.
     gonet::Conn c = gonet::dial("udp", b.local_addr());
