@@ -51,6 +51,7 @@ import collections
 import concurrent.futures
 import ctypes
 import threading
+import weakref
 from types import TracebackType
 from typing import Any, Callable, Deque, List, Literal, Optional, Tuple, Type, TypeVar, Union, overload
 
@@ -128,6 +129,21 @@ async def _in_pool(fn: Callable[[], int], on_cancel: Callable[[], None], discard
     if err is not None:
         raise err
     return r
+
+
+_scratches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Tuple[Any, Any, Any, Any]]" = weakref.WeakKeyDictionary()
+
+
+def _scratch(loop: asyncio.AbstractEventLoop) -> Tuple[Any, Any, Any, Any]:
+    """The loop's scratch buffers for reads and senders, with their
+    prepared pointers, made on its first handle."""
+    found = _scratches.get(loop)
+    if found is None:
+        buf = ctypes.create_string_buffer(_SCRATCH)
+        sender = ctypes.create_string_buffer(NET_ADDR_MAX)
+        found = (buf, _byref(buf), sender, _byref(sender))
+        _scratches[loop] = found
+    return found
 
 
 def _nothing(*args: Any) -> None:
@@ -396,14 +412,15 @@ class _Handle:
 class _Reader(_Handle):
     """Connections: reads with a scratch buffer, writes queued whole."""
 
-    __slots__ = ("_buf", "_bufp", "_hot", "_kept")
+    __slots__ = ("_buf", "_bufp", "_sender", "_senderp", "_hot", "_kept")
 
     def __init__(self, blocking: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
         _Handle.__init__(self, blocking, loop)
-        # One scratch buffer serves every read: an attempt copies what it
-        # read out before it returns, and attempts never overlap.
-        self._buf = ctypes.create_string_buffer(_SCRATCH)
-        self._bufp = _byref(self._buf)
+        # One scratch buffer serves every read of every handle on the
+        # loop: an attempt copies what it read out before it returns, and
+        # attempts never overlap (a loop runs one callback at a time). A
+        # buffer per connection would cost 64 KiB each.
+        self._buf, self._bufp, self._sender, self._senderp = _scratch(self._loop)
         # Whether the last read filled its buffer, so that the next one
         # tries at once instead of waiting for readiness first.
         self._hot = True
@@ -616,12 +633,10 @@ class PacketConn(_Reader):
     datagram longer than the buffer is consumed and raises
     MessageTooLongError with the part that fit."""
 
-    __slots__ = ("_sender", "_senderp", "_unixgram")
+    __slots__ = ("_unixgram",)
 
     def __init__(self, blocking: Any, loop: Optional[asyncio.AbstractEventLoop] = None, unixgram: bool = False) -> None:
         _Reader.__init__(self, blocking, loop)
-        self._sender = ctypes.create_string_buffer(NET_ADDR_MAX)
-        self._senderp = _byref(self._sender)
         # Linux reports an unconnected unixgram socket writable even when
         # the peer's queue is full: its writes retry on a timer instead.
         self._unixgram = unixgram
