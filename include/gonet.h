@@ -100,7 +100,7 @@
  * `net_try_accept`, `net_try_read_from`, `net_try_write_to`) found
  * nothing to read, no room to write or no connection waiting. Not a
  * failure of the handle: wait until its descriptor (`net_fd`) is ready
- * and call again. (-15 is taken by `NET_EDNS` on another line of work.)
+ * and call again.
  */
 #define NET_EAGAIN (-16)
 

@@ -39,7 +39,9 @@ pub const NET_ECANCELED: i64 = -14;
 /// `net_try_accept`, `net_try_read_from`, `net_try_write_to`) found
 /// nothing to read, no room to write or no connection waiting. Not a
 /// failure of the handle: wait until its descriptor (`net_fd`) is ready
-/// and call again. (-15 is taken by `NET_EDNS` on another line of work.)
+/// and call again.
+// -15 is NET_EDNS (the resolver's temporary failure), added on its own line
+// of work; the two meet when both are merged.
 pub const NET_EAGAIN: i64 = -16;
 
 /// The codes as one table: each `Code` variant, the constant above that

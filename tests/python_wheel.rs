@@ -144,6 +144,8 @@ fn wheel_installs_into_a_fresh_venv_and_passes_the_tests() {
         &repo.join("include/gonet.h"),
         &outside.join("include/gonet.h"),
     );
+    // The README, whose asyncio example test_aio.py runs.
+    copy_tree(&repo.join("README.md"), &outside.join("README.md"));
     assert!(!outside.join("python/gonet").exists());
 
     let output = run(

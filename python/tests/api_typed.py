@@ -3,12 +3,14 @@ have; test_typing.py runs ``mypy --strict`` on this file and the package,
 and runs it. Every name in ``gonet.__all__`` appears here (the test checks
 that too), so a public name without type hints fails the check."""
 
+import asyncio
 import os
 import tempfile
 import threading
 from typing import List, Optional, Tuple
 
 import gonet
+import gonet.aio
 
 USED = {
     "Conn", "Listener", "PacketConn", "dial", "listen", "listen_packet", "copy", "version",
@@ -19,7 +21,11 @@ USED = {
     "NET_EUNREACH", "NET_EMSGSIZE", "NET_EINTERNAL", "NET_ESYSTEM", "NET_ECANCELED", "NET_ADDR_MAX",
     "CanceledError", "Dialer", "lookup_host", "lookup_port", "split_host_port", "join_host_port",
     "Interface", "interfaces", "interface_addrs",
+    "NET_EAGAIN", "WouldBlockError",
 }  # fmt: skip
+
+# gonet.aio's public names, used in aio() below.
+AIO_USED = {"Conn", "Listener", "PacketConn", "dial", "listen", "listen_packet", "DIAL_THREADS"}
 
 
 def streams() -> None:
@@ -126,7 +132,9 @@ def errors() -> None:
         gonet.NET_EINVAL, gonet.NET_ECLOSED, gonet.NET_ETIMEOUT, gonet.NET_EADDR, gonet.NET_ENOHOST,
         gonet.NET_EREFUSED, gonet.NET_ERESET, gonet.NET_EPIPE, gonet.NET_EADDRINUSE, gonet.NET_EUNREACH,
         gonet.NET_EMSGSIZE, gonet.NET_EINTERNAL, gonet.NET_ESYSTEM, gonet.NET_ECANCELED,
+        gonet.NET_EAGAIN,
     ]  # fmt: skip
+    assert issubclass(gonet.WouldBlockError, BlockingIOError)
     texts: List[str] = [gonet.strerror(code) for code in codes]
     assert all(texts) and gonet.NET_ADDR_MAX >= 64
     try:
@@ -148,7 +156,49 @@ def close_wakes() -> None:
     t.join()
 
 
+async def aio_main() -> None:
+    ln: gonet.aio.Listener = await gonet.aio.listen("tcp", "127.0.0.1:0")
+    async with ln:
+        c: gonet.aio.Conn = await gonet.aio.dial("tcp", ln.local_addr, timeout=5)
+        s: gonet.aio.Conn = await ln.accept()
+        async with c, s:
+            c.set_deadline(10)
+            s.set_read_deadline(10.5)
+            c.set_write_deadline(None)
+            c.set_nodelay(True)
+            c.set_keepalive(None)
+            fd: int = c.fileno()
+            assert fd >= 0 and c.handle > 0 and not c.closed
+            n: int = await c.write(b"hello")
+            got: bytes = await s.read(5)
+            assert (n, got) == (5, b"hello")
+            await s.write(bytearray(b"!"))
+            buf = bytearray(4)
+            k: int = await c.readinto(buf)
+            assert buf[:k] == b"!" and c.remote_addr == ln.local_addr and s.remote_addr == c.local_addr
+            c.close_write()
+            s.close_read()
+        later: gonet.aio.Conn = await gonet.aio.dial("tcp", ln.local_addr)
+        await later.close()
+        async for conn in ln:
+            await conn.close()
+            break
+    pc: gonet.aio.PacketConn = await gonet.aio.listen_packet("udp", "127.0.0.1:0")
+    u: gonet.aio.PacketConn = await gonet.aio.dial("udp", pc.local_addr)
+    async with pc, u:
+        await u.write(b"d")
+        data, sender = await pc.read_from()
+        sent: int = await pc.write_to(data, sender)
+        back: bytes = await u.read()
+        assert sent == 1 and back == b"d" and gonet.aio.DIAL_THREADS >= 1
+
+
+def aio() -> None:
+    asyncio.run(aio_main())
+
+
 def main() -> None:
+    aio()
     streams()
     datagrams()
     dialing()

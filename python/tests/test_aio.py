@@ -7,11 +7,13 @@ handle leaked."""
 import asyncio
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import unittest
 
-from support import gonet
+from support import INSTALLED, PYTHON_DIR, REPO_DIR, gonet
 
 import gonet.aio as aio
 
@@ -517,6 +519,25 @@ class FromThreadsTest(unittest.TestCase):
         for t in ts:
             t.join(LIMIT)
         self.assertEqual(results, [b"t", b"t"])
+
+
+class ReadmeTest(unittest.TestCase):
+    def test_readme_example_runs(self):
+        """The README's asyncio example, run as written."""
+        path = os.path.join(REPO_DIR, "README.md")
+        if not os.path.exists(path):
+            self.skipTest("no README.md beside the package (an installed copy)")
+        with open(path) as f:
+            text = f.read()
+        section = text[text.index("\n### asyncio\n") :]
+        start = section.index("```python\n") + len("```python\n")
+        code = section[start : section.index("\n```", start)]
+        env = dict(os.environ)
+        if not INSTALLED:
+            env["PYTHONPATH"] = PYTHON_DIR
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=LIMIT, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "b'ping\\n'\n")
 
 
 if __name__ == "__main__":

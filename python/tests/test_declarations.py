@@ -86,6 +86,11 @@ class DeclarationsTest(unittest.TestCase):
             "net_write": _ffi._raw_write,
             "net_read_from": _ffi._raw_read_from,
             "net_write_to": _ffi._raw_write_to,
+            # gonet.aio's non-blocking twins, called the same way.
+            "net_try_read": _ffi._raw_try_read,
+            "net_try_write": _ffi._raw_try_write,
+            "net_try_read_from": _ffi._raw_try_read_from,
+            "net_try_write_to": _ffi._raw_try_write_to,
         }
         for name, fn in raw.items():
             with self.subTest(function=name):
@@ -97,6 +102,8 @@ class DeclarationsTest(unittest.TestCase):
                 self.assertEqual(argtypes[:3], (ctypes.c_int64, ctypes.c_void_p, ctypes.c_size_t))
         self.assertEqual(gonet.FUNCTIONS["net_read_from"][1][3:], (ctypes.c_void_p, ctypes.c_size_t))
         self.assertEqual(gonet.FUNCTIONS["net_write_to"][1][3:], (ctypes.c_char_p,))
+        self.assertEqual(gonet.FUNCTIONS["net_try_read_from"][1], gonet.FUNCTIONS["net_read_from"][1])
+        self.assertEqual(gonet.FUNCTIONS["net_try_write_to"][1], gonet.FUNCTIONS["net_write_to"][1])
         self.assertEqual(repr(_ffi._ADDR_LEN), "<cparam '%s' (%d)>" % (ctypes.c_size_t._type_, gonet.NET_ADDR_MAX))
         big = 2**40 + 7  # a handle past 32 bits keeps every bit
         self.assertEqual(repr(_ffi._handle_arg(big)), "<cparam '%s' (%d)>" % (ctypes.c_int64._type_, big))

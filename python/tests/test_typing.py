@@ -28,6 +28,9 @@ def base_python():
 class TypingTest(unittest.TestCase):
     def test_every_public_name_is_used(self):
         self.assertEqual(sorted(set(gonet.__all__) - api_typed.USED), [])
+        from gonet import aio
+
+        self.assertEqual(sorted(set(aio.__all__) - api_typed.AIO_USED), [])
 
     def test_api_runs(self):
         api_typed.main()
