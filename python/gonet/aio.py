@@ -55,7 +55,7 @@ import weakref
 from types import TracebackType
 from typing import Any, Callable, Deque, List, Literal, Optional, Tuple, Type, TypeVar, Union, overload
 
-from ._dial import _expired, _timeout_ms
+from ._dial import _IP_NETWORKS
 from ._errors import ClosedError, GonetError, MessageTooLongError, _check, _error
 from ._ffi import (
     NET_ADDR_MAX,
@@ -856,20 +856,17 @@ async def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[C
     closes anything it connected. Raises the errors gonet.dial raises."""
     net = _encode(network, "network")
     addr = _encode(address, "address")
-    ms = _timeout_ms(timeout)
-    if ms is None:
-        raise _expired(net, addr)
+    ms = _deadline_ms(timeout, "timeout", "no timeout")
     loop = asyncio.get_running_loop()
     d = _check(_c.net_dialer_new())
     try:
-        if ms:
-            _check(_c.net_dialer_set_timeout(d, ms))
+        _check(_c.net_dialer_set_timeout(d, ms))
         h = await _in_pool(lambda: int(_c.net_dialer_dial(d, net, addr)), lambda: _c.net_dialer_cancel(d), _close_handle)
     finally:
         # A dial still running was cancelled above; closing the dialer
         # cancels too, and its handle is never reused.
         _c.net_close(d)
-    if net in _PACKET_NETWORKS:
+    if net in _PACKET_NETWORKS or net.rpartition(b":")[0] in _IP_NETWORKS:
         return PacketConn(_BlockingPacketConn(h), loop)
     return Conn(_BlockingConn(h), loop)
 
