@@ -146,8 +146,7 @@ struct Calls {
 impl Calls {
     fn check(&mut self, op: &str, rc: i64) -> i64 {
         self.count += 1;
-        let documented =
-            rc >= 0 || (NET_ECANCELED..=NET_EINVAL).contains(&rc) || rc == NET_EAGAIN;
+        let documented = rc >= 0 || (NET_ECANCELED..=NET_EINVAL).contains(&rc) || rc == NET_EAGAIN;
         assert!(
             documented && rc != NET_EINTERNAL,
             "seed {}: thread {} call {}: {op} returned {rc} ({})",
