@@ -15,7 +15,7 @@
 //! listener non-blocking for its one `accept4`, so that a connection taken
 //! by another thread first never leaves it waiting.
 
-use super::addr::{Addr, to_addr};
+use super::addr::{Addr, to_net_addr};
 use super::fd::{NetFd, Role};
 use super::packet::Datagram;
 use crate::error::{Cause, Result, SyscallResult};
@@ -109,11 +109,11 @@ impl NetFd {
         const OP: &str = "read";
         self.check(OP, Direction::Read)?;
         loop {
-            match sys::recv_datagram(self.raw(), buf) {
+            match self.receive_once(buf) {
                 Ok((size, from)) => {
                     return Ok(Datagram {
                         size,
-                        from: to_addr(&from),
+                        from: to_net_addr(self.net, &from),
                     });
                 }
                 Err(libc::EAGAIN) => return Err(self.error(OP, Cause::WouldBlock(syscall))),

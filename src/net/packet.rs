@@ -74,16 +74,9 @@ impl NetFd {
     pub(crate) fn recv_datagram(&self, syscall: &'static str, buf: &mut [u8]) -> Result<Datagram> {
         const OP: &str = "read";
         let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut head = [0u8; MAX_IPV4_HEADER];
         loop {
             self.check(OP, Direction::Read)?;
-            let received = if self.net.is_ip() {
-                sys::recv_datagram_split(self.raw(), &mut head, buf)
-                    .map(|(size, from)| (strip_ipv4_header(&head, buf, size, &from), from))
-            } else {
-                sys::recv_datagram(self.raw(), buf)
-            };
-            match received {
+            match self.receive_once(buf) {
                 Ok((size, from)) => {
                     return Ok(Datagram {
                         size,
@@ -96,6 +89,22 @@ impl NetFd {
                 // here (ECONNREFUSED), as Go reports it.
                 Err(e) => return Err(self.error(OP, Cause::syscall(syscall, e))),
             }
+        }
+    }
+
+    /// One `recvmsg` of one datagram, without waiting: its length (a raw
+    /// IPv4 datagram's without its header, as Go gives it) and its sender,
+    /// or the errno. `recv_datagram` and `try_recv_datagram` share it.
+    pub(crate) fn receive_once(
+        &self,
+        buf: &mut [u8],
+    ) -> std::result::Result<(usize, SockAddr), i32> {
+        if self.net.is_ip() {
+            let mut head = [0u8; MAX_IPV4_HEADER];
+            sys::recv_datagram_split(self.raw(), &mut head, buf)
+                .map(|(size, from)| (strip_ipv4_header(&head, buf, size, &from), from))
+        } else {
+            sys::recv_datagram(self.raw(), buf)
         }
     }
 

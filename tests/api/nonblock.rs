@@ -236,3 +236,45 @@ fn bad_arguments_get_codes() {
     assert_eq!(text, c"resource temporarily unavailable");
     close_all(&[c, s, l, d]);
 }
+
+/// A raw IPv4 socket's datagrams come without their IP header, as from
+/// `net_read_from` (Go's `IPConn.ReadFrom`): the ICMP message the socket
+/// itself sends over loopback, as it hears it.
+#[test]
+fn raw_ip_datagrams_lose_their_header() {
+    let pc = try_listen_packet("ip4:icmp", "127.0.0.1");
+    if pc < 0 {
+        // Without CAP_NET_RAW (rawip.rs checks that error).
+        assert_eq!(pc, NET_ESYSTEM, "{}", last_error());
+        return;
+    }
+    let mut buf = [0u8; 256];
+    // ICMP type 42 (unassigned): nobody answers it, only raw sockets hear it.
+    let mut msg = vec![42u8, 0, 0, 0, 0x47, 0x4f, 0, 1];
+    msg.extend_from_slice(b"nonblock");
+    let sum = {
+        let mut s: u32 = msg.chunks(2).map(|c| u32::from(c[0]) << 8 | u32::from(c[1])).sum();
+        while s >> 16 != 0 {
+            s = (s & 0xffff) + (s >> 16);
+        }
+        !(s as u16)
+    };
+    msg[2..4].copy_from_slice(&sum.to_be_bytes());
+    assert_eq!(try_write_to(pc, &msg, "127.0.0.1"), msg.len() as i64, "{}", last_error());
+    let start = Instant::now();
+    loop {
+        let (n, from) = try_read_from(pc, &mut buf);
+        if n == NET_EAGAIN && start.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        assert!(n >= 0, "{n}: {}", last_error());
+        if buf[..n as usize] == msg[..] {
+            assert_eq!(from, "127.0.0.1");
+            break;
+        }
+        // Another test's ICMP: look further.
+        assert!(start.elapsed() < Duration::from_secs(2), "our message never came");
+    }
+    close_all(&[pc]);
+}
