@@ -485,7 +485,9 @@ class CancelTest(unittest.TestCase):
                     start = time.monotonic()
                     await asyncio.sleep(0.01)
                     worst = max(worst, time.monotonic() - start - 0.01)
-                self.assertLess(worst, 0.05)
+                # A dial or read blocking the loop would hold it for up to
+                # the dial's 1 s; the margin is for a loaded machine.
+                self.assertLess(worst, 0.25)
                 for w in waits:
                     w.cancel()
                 await asyncio.gather(*waits, return_exceptions=True)
