@@ -253,14 +253,22 @@ fn raw_ip_datagrams_lose_their_header() {
     let mut msg = vec![42u8, 0, 0, 0, 0x47, 0x4f, 0, 1];
     msg.extend_from_slice(b"nonblock");
     let sum = {
-        let mut s: u32 = msg.chunks(2).map(|c| u32::from(c[0]) << 8 | u32::from(c[1])).sum();
+        let mut s: u32 = msg
+            .chunks(2)
+            .map(|c| u32::from(c[0]) << 8 | u32::from(c[1]))
+            .sum();
         while s >> 16 != 0 {
             s = (s & 0xffff) + (s >> 16);
         }
         !(s as u16)
     };
     msg[2..4].copy_from_slice(&sum.to_be_bytes());
-    assert_eq!(try_write_to(pc, &msg, "127.0.0.1"), msg.len() as i64, "{}", last_error());
+    assert_eq!(
+        try_write_to(pc, &msg, "127.0.0.1"),
+        msg.len() as i64,
+        "{}",
+        last_error()
+    );
     let start = Instant::now();
     loop {
         let (n, from) = try_read_from(pc, &mut buf);
@@ -274,7 +282,10 @@ fn raw_ip_datagrams_lose_their_header() {
             break;
         }
         // Another test's ICMP: look further.
-        assert!(start.elapsed() < Duration::from_secs(2), "our message never came");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "our message never came"
+        );
     }
     close_all(&[pc]);
 }
