@@ -4,7 +4,9 @@
 //! Each test thread moves itself into one namespace with `setns`, which
 //! changes the network namespace of that thread alone, so a client and a
 //! server in different namespaces run in one process. No packet leaves the
-//! two namespaces.
+//! two namespaces. As root the namespaces are the machine's (`ip netns`);
+//! as another user each test runs in a sandbox of its own (see
+//! `root_or_sandbox` in tests/common/netns.rs).
 //!
 //! Cases: the link goes down mid-transfer (reads and writes end at their
 //! deadlines), a black-holed destination (the dial timeout holds), a peer
@@ -17,7 +19,6 @@ mod common;
 use common::*;
 use gonet::*;
 use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
@@ -29,111 +30,73 @@ const SERVER_IP: &str = "192.0.2.2";
 /// owns: packets to it cross the veth and are dropped on the other side.
 const BLACK_HOLE: &str = "192.0.2.99";
 
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run ip: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
 /// A client namespace and a server namespace joined by veth; both removed
 /// on drop.
 struct Link {
-    client: String,
-    server: String,
+    client: Netns,
+    server: Netns,
 }
 
 impl Link {
     fn new(tag: &str) -> Link {
-        let pid = std::process::id();
         let link = Link {
-            client: format!("gonet-{pid}-{tag}-c"),
-            server: format!("gonet-{pid}-{tag}-s"),
+            client: Netns::new(&format!("{tag}-c")),
+            server: Netns::new(&format!("{tag}-s")),
         };
-        let setup = || -> Result<(), String> {
-            let (c, s) = (link.client.as_str(), link.server.as_str());
-            ip(&["netns", "add", c])?;
-            ip(&["netns", "add", s])?;
-            ip(&[
-                "-n", c, "link", "add", "vc", "type", "veth", "peer", "name", "vs", "netns", s,
-            ])?;
-            for (ns, dev, addr) in [(c, "vc", CLIENT_IP), (s, "vs", SERVER_IP)] {
-                ip(&["-n", ns, "link", "set", "lo", "up"])?;
-                ip(&["-n", ns, "addr", "add", &format!("{addr}/24"), "dev", dev])?;
-                ip(&["-n", ns, "link", "set", dev, "up"])?;
-            }
-            ip(&[
-                "-n",
-                c,
-                "neigh",
-                "add",
-                BLACK_HOLE,
-                "lladdr",
-                "02:00:00:00:00:99",
-                "dev",
-                "vc",
-                "nud",
-                "permanent",
-            ])
-        };
-        if let Err(e) = setup() {
-            panic!(
-                "cannot create the network namespaces these tests need ({e}); \
-                 they need root, iproute2 and veth support, and do not pass without them"
-            );
+        let (c, s) = (&link.client, &link.server);
+        c.ip(&[
+            "link",
+            "add",
+            "vc",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "vs",
+            "netns",
+            s.name(),
+        ]);
+        for (ns, dev, addr) in [(c, "vc", CLIENT_IP), (s, "vs", SERVER_IP)] {
+            ns.ip(&["addr", "add", &format!("{addr}/24"), "dev", dev]);
+            ns.ip(&["link", "set", dev, "up"]);
         }
+        c.ip(&[
+            "neigh",
+            "add",
+            BLACK_HOLE,
+            "lladdr",
+            "02:00:00:00:00:99",
+            "dev",
+            "vc",
+            "nud",
+            "permanent",
+        ]);
         link
-    }
-
-    /// Runs `f` on a new thread inside namespace `ns`.
-    fn spawn<T: Send + 'static>(
-        ns: &str,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> thread::JoinHandle<T> {
-        let path = format!("/run/netns/{ns}");
-        thread::spawn(move || {
-            let file = std::fs::File::open(&path).expect("open the namespace");
-            // SAFETY: setns with a namespace descriptor we hold open; it
-            // changes this thread's network namespace only.
-            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
-            f()
-        })
     }
 
     fn in_client<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> thread::JoinHandle<T> {
-        Link::spawn(&self.client, f)
+        self.client.spawn(f)
     }
 
     fn in_server<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> thread::JoinHandle<T> {
-        Link::spawn(&self.server, f)
-    }
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        let _ = ip(&["netns", "del", &self.client]);
-        let _ = ip(&["netns", "del", &self.server]);
+        self.server.spawn(f)
     }
 }
 
 #[test]
 fn link_down_mid_transfer_ends_reads_and_writes_at_their_deadlines() {
+    if !root_or_sandbox(
+        module_path!(),
+        "link_down_mid_transfer_ends_reads_and_writes_at_their_deadlines",
+    ) {
+        return;
+    }
     let link = Link::new("down");
     let (tx, rx) = mpsc::channel();
     let server = link.in_server(move || {
@@ -182,7 +145,7 @@ fn link_down_mid_transfer_ends_reads_and_writes_at_their_deadlines() {
     });
     thread::sleep(Duration::from_millis(300));
     let down_at = Instant::now();
-    ip(&["-n", &link.server, "link", "set", "vs", "down"]).unwrap();
+    link.server.ip(&["link", "set", "vs", "down"]);
 
     let (rc, msg, total, idle) = client.join().unwrap();
     println!("client: wrote {total} bytes, then after {idle:?}: {msg}");
@@ -200,6 +163,9 @@ fn link_down_mid_transfer_ends_reads_and_writes_at_their_deadlines() {
 
 #[test]
 fn dial_to_a_black_hole_ends_at_its_timeout() {
+    if !root_or_sandbox(module_path!(), "dial_to_a_black_hole_ends_at_its_timeout") {
+        return;
+    }
     let link = Link::new("hole");
     let result = link.in_client(|| {
         let start = Instant::now();
@@ -218,6 +184,9 @@ fn dial_to_a_black_hole_ends_at_its_timeout() {
 
 #[test]
 fn a_peer_that_resets_gives_net_ereset() {
+    if !root_or_sandbox(module_path!(), "a_peer_that_resets_gives_net_ereset") {
+        return;
+    }
     let link = Link::new("rst");
     let (tx, rx) = mpsc::channel();
     let server = link.in_server(move || {
@@ -257,12 +226,18 @@ fn a_peer_that_resets_gives_net_ereset() {
 
 #[test]
 fn a_server_restarted_on_the_same_port_takes_its_clients_back() {
+    if !root_or_sandbox(
+        module_path!(),
+        "a_server_restarted_on_the_same_port_takes_its_clients_back",
+    ) {
+        return;
+    }
     const CLIENTS: usize = 4;
     const RESTARTS: usize = 3;
     let link = Link::new("restart");
     let (tx, rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
-    let server_ns = link.server.clone();
+    let server_ns = link.server.name().to_owned();
     let server = link.in_server(move || {
         let mut addr = format!("{SERVER_IP}:0");
         for round in 0..RESTARTS {
@@ -331,9 +306,10 @@ fn a_server_restarted_on_the_same_port_takes_its_clients_back() {
 /// with an nftables rule in `receiver` that drops 30% of the TCP packets
 /// coming in. Returns how, and whether the drops can be counted (the
 /// nftables rule counts them).
-fn lose_30_percent(sender: &str, dev: &str, receiver: &str) -> (String, bool) {
-    let netem = Command::new("ip")
-        .args(["netns", "exec", sender, "tc", "qdisc", "add", "dev", dev])
+fn lose_30_percent(sender: &Netns, dev: &str, receiver: &Netns) -> (String, bool) {
+    let netem = sender
+        .command("tc")
+        .args(["qdisc", "add", "dev", dev])
         .args(["root", "netem", "loss", "30%"])
         .output();
     match netem {
@@ -347,8 +323,9 @@ fn lose_30_percent(sender: &str, dev: &str, receiver: &str) -> (String, bool) {
     let rule = "table inet gonet_loss {\n  chain input {\n    type filter hook input priority 0;\n    \
                 meta l4proto tcp counter\n    \
                 meta l4proto tcp numgen random mod 100 < 30 counter drop\n  }\n}\n";
-    let mut nft = Command::new("ip")
-        .args(["netns", "exec", receiver, "nft", "-f", "-"])
+    let mut nft = receiver
+        .command("nft")
+        .args(["-f", "-"])
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -372,18 +349,10 @@ fn lose_30_percent(sender: &str, dev: &str, receiver: &str) -> (String, bool) {
 
 /// The TCP packets that came in to `ns`, and those of them the nftables
 /// rule dropped.
-fn counted(ns: &str) -> (u64, u64) {
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            ns,
-            "nft",
-            "list",
-            "table",
-            "inet",
-            "gonet_loss",
-        ])
+fn counted(ns: &Netns) -> (u64, u64) {
+    let out = ns
+        .command("nft")
+        .args(["list", "table", "inet", "gonet_loss"])
         .output()
         .expect("run nft");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -398,6 +367,9 @@ fn counted(ns: &str) -> (u64, u64) {
 
 #[test]
 fn thirty_percent_packet_loss_loses_no_byte() {
+    if !root_or_sandbox(module_path!(), "thirty_percent_packet_loss_loses_no_byte") {
+        return;
+    }
     const SIZE: usize = 1024 * 1024;
     let link = Link::new("loss");
     // 30% of what the client sends is lost on the way: its data, and its
@@ -407,16 +379,8 @@ fn thirty_percent_packet_loss_loses_no_byte() {
     // then stretches a transfer to minutes.)
     // One packet per segment, as on a wire: without this the veth passes
     // TCP's 64 KiB offload packets, and a loss is a loss of 45 segments.
-    ip(&[
-        "-n",
-        &link.client,
-        "link",
-        "set",
-        "vc",
-        "gso_max_size",
-        "1500",
-    ])
-    .unwrap();
+    link.client
+        .ip(&["link", "set", "vc", "gso_max_size", "1500"]);
     let (how, countable) = lose_30_percent(&link.client, "vc", &link.server);
     println!("loss: {how}, client to server");
     let data: Vec<u8> = (0..SIZE as u64)

@@ -1,5 +1,7 @@
 //! Runs the Python binding's tests (`python/tests`, standard `unittest`)
-//! against the library this build produced.
+//! against the library this build produced; and their raw IP tests once
+//! more where raw sockets open (as another user than root, where the full
+//! run checked the permission error instead, in the sandbox).
 
 mod common;
 
@@ -38,4 +40,39 @@ fn python_binding() {
         "the Python tests took {:?}",
         started.elapsed()
     );
+}
+
+/// The binding's raw IP tests (`test_iface.RawIPTest`) where this process
+/// may open raw sockets: as root here, otherwise in the sandbox
+/// (`root_or_sandbox`), so that their echoes over loopback run as any user.
+#[test]
+fn python_raw_ip_with_cap_net_raw() {
+    if !common::root_or_sandbox(module_path!(), "python_raw_ip_with_cap_net_raw") {
+        return;
+    }
+    let lib = common::lib_dir().join("libgonet.so");
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, 1).close()",
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "no raw sockets here: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = Command::new("python3")
+        .args(["-m", "unittest", "-v", "test_iface.RawIPTest"])
+        .current_dir(common::repo_dir().join("python/tests"))
+        .env("GONET_LIBRARY", &lib)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    let report = String::from_utf8_lossy(&output.stderr);
+    println!("{report}");
+    assert!(output.status.success(), "the raw IP tests failed");
+    assert!(!report.contains("skipped"), "a raw IP test was skipped");
+    assert!(report.contains("\nOK"), "{report}");
 }

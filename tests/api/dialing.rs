@@ -4,8 +4,9 @@
 //!
 //! Tests that need a host name with two families, an address that never
 //! answers, or a resolver that hangs run inside a network namespace that
-//! the outer test makes (`ip netns`): `ip netns exec` shows the process
-//! the namespace's own /etc/hosts and /etc/resolv.conf, and a veth pair
+//! the outer test makes (`Netns` of tests/common, in a sandbox when not
+//! root), which shows the process its own /etc/hosts and
+//! /etc/resolv.conf; a veth pair
 //! whose far end drops everything is the black hole: the silent addresses
 //! (192.0.2.53, 2001:db8::99) have permanent neighbour entries with a MAC
 //! that nothing owns, so packets to them leave one end, reach the other
@@ -16,7 +17,6 @@
 
 use crate::common::*;
 use gonet::*;
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -24,89 +24,32 @@ use std::time::{Duration, Instant};
 const BLACK_HOLE_V6: &str = "2001:db8::99";
 
 /// A network namespace with loopback up, a black hole, and its own hosts
-/// and resolver files; removed on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new(tag: &str, hosts: &str, resolv: &str) -> Netns {
-        let name = format!("gonet-{}-{tag}", std::process::id());
-        let ns = Netns { name };
-        let ip = |args: &[&str]| {
-            let out = Command::new("ip").args(args).output().expect("run ip");
-            assert!(
-                out.status.success(),
-                "cannot set up network namespace {} (ip {}): {}; these tests need root and iproute2",
-                ns.name,
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        ip(&["netns", "add", &ns.name]);
-        ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
-        let n = ns.name.as_str();
-        ip(&[
-            "-n", n, "link", "add", "hole0", "type", "veth", "peer", "name", "hole1",
-        ]);
-        ip(&["-n", n, "link", "set", "hole0", "up"]);
-        ip(&["-n", n, "link", "set", "hole1", "up"]);
-        ip(&["-n", n, "addr", "add", "192.0.2.1/24", "dev", "hole0"]);
-        ip(&[
-            "-n",
-            n,
-            "-6",
-            "addr",
-            "add",
-            "2001:db8::1/64",
-            "dev",
-            "hole0",
-            "nodad",
-        ]);
-        for silent in ["192.0.2.53", BLACK_HOLE_V6] {
-            ip(&[
-                "-n",
-                n,
-                "neigh",
-                "add",
-                silent,
-                "lladdr",
-                "02:00:00:00:00:99",
-                "dev",
-                "hole0",
-                "nud",
-                "permanent",
-            ]);
-        }
-        let etc = ns.etc_dir();
-        std::fs::create_dir_all(&etc).expect("make /etc/netns/<name>");
-        std::fs::write(etc.join("hosts"), hosts).expect("write the namespace's hosts");
-        std::fs::write(etc.join("resolv.conf"), resolv).expect("write its resolv.conf");
-        ns
+/// and resolver files (for the tests that `Netns::run_test` runs in it).
+fn black_hole_netns(tag: &str, hosts: &str, resolv: &str) -> Netns {
+    let mut ns = Netns::new(tag);
+    ns.ip(&[
+        "link", "add", "hole0", "type", "veth", "peer", "name", "hole1",
+    ]);
+    ns.ip(&["link", "set", "hole0", "up"]);
+    ns.ip(&["link", "set", "hole1", "up"]);
+    ns.ip(&["addr", "add", "192.0.2.1/24", "dev", "hole0"]);
+    ns.ip(&[
+        "-6",
+        "addr",
+        "add",
+        "2001:db8::1/64",
+        "dev",
+        "hole0",
+        "nodad",
+    ]);
+    for silent in ["192.0.2.53", BLACK_HOLE_V6] {
+        #[rustfmt::skip]
+        ns.ip(&["neigh", "add", silent, "lladdr", "02:00:00:00:00:99", "dev", "hole0",
+                "nud", "permanent"]);
     }
-
-    fn etc_dir(&self) -> std::path::PathBuf {
-        std::path::PathBuf::from("/etc/netns").join(&self.name)
-    }
-
-    /// Runs the ignored test `test` of this binary inside the namespace
-    /// and fails unless it ran and passed.
-    fn run(&self, test: &str) {
-        let name = test_name(module_path!(), test);
-        expect_one_passed(
-            &mut test_child(&["ip", "netns", "exec", &self.name], &name, true),
-            &format!("{test} failed inside the namespace"),
-        );
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-        let _ = std::fs::remove_dir_all(self.etc_dir());
-    }
+    ns.set_etc("hosts", hosts);
+    ns.set_etc("resolv.conf", resolv);
+    ns
 }
 
 const NO_DNS: &str = "# names come from the namespace's hosts file only\n";
@@ -129,8 +72,14 @@ fn port_of(h: i64) -> String {
 
 #[test]
 fn localhost_with_two_families_and_one_listener() {
-    let ns = Netns::new("lh", "::1 localhost\n127.0.0.1 localhost\n", NO_DNS);
-    ns.run("netns_localhost_with_one_family_listening");
+    if !root_or_sandbox(
+        module_path!(),
+        "localhost_with_two_families_and_one_listener",
+    ) {
+        return;
+    }
+    let ns = black_hole_netns("lh", "::1 localhost\n127.0.0.1 localhost\n", NO_DNS);
+    ns.run_test(module_path!(), "netns_localhost_with_one_family_listening");
 }
 
 #[test]
@@ -156,9 +105,15 @@ fn netns_localhost_with_one_family_listening() {
 
 #[test]
 fn first_address_never_answers_second_does() {
+    if !root_or_sandbox(module_path!(), "first_address_never_answers_second_does") {
+        return;
+    }
     let hosts = format!("{BLACK_HOLE_V6} twofamilies\n127.0.0.1 twofamilies\n");
-    let ns = Netns::new("he", &hosts, NO_DNS);
-    ns.run("netns_happy_eyeballs_falls_back_after_300ms");
+    let ns = black_hole_netns("he", &hosts, NO_DNS);
+    ns.run_test(
+        module_path!(),
+        "netns_happy_eyeballs_falls_back_after_300ms",
+    );
 }
 
 #[test]
@@ -199,11 +154,17 @@ fn netns_happy_eyeballs_falls_back_after_300ms() {
 
 #[test]
 fn timeouts_bound_black_holes_and_hanging_resolvers() {
+    if !root_or_sandbox(
+        module_path!(),
+        "timeouts_bound_black_holes_and_hanging_resolvers",
+    ) {
+        return;
+    }
     // The only name server sits in the black hole: every lookup of a name
     // not in the hosts file hangs until the resolver gives up (5 s).
     let resolv = "nameserver 192.0.2.53\noptions timeout:5 attempts:1\n";
-    let ns = Netns::new("to", "127.0.0.1 localhost\n", resolv);
-    ns.run("netns_timeouts_bound_the_whole_dial");
+    let ns = black_hole_netns("to", "127.0.0.1 localhost\n", resolv);
+    ns.run_test(module_path!(), "netns_timeouts_bound_the_whole_dial");
 }
 
 #[test]

@@ -6,63 +6,30 @@
 use crate::common::*;
 use gonet::*;
 use std::ffi::{CStr, c_char};
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// Deletes the namespace on drop.
-struct Netns(String);
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}; this test needs root and iproute2",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 #[test]
 fn interfaces_match_a_namespace_the_test_made() {
-    let ns = Netns(format!("gonet-{}-if", std::process::id()));
-    let n = ns.0.as_str();
-    ip(&["netns", "add", n]);
-    ip(&["-n", n, "link", "set", "lo", "up"]);
+    if !root_or_sandbox(module_path!(), "interfaces_match_a_namespace_the_test_made") {
+        return;
+    }
+    let ns = Netns::new("if");
     #[rustfmt::skip]
-    ip(&["-n", n, "link", "add", "veth0", "mtu", "1400", "address", "02:00:00:00:00:01",
-         "type", "veth", "peer", "name", "veth1", "mtu", "1500", "address", "02:00:00:00:00:02"]);
+    ns.ip(&["link", "add", "veth0", "mtu", "1400", "address", "02:00:00:00:00:01",
+            "type", "veth", "peer", "name", "veth1", "mtu", "1500", "address", "02:00:00:00:00:02"]);
     #[rustfmt::skip]
-    ip(&["-n", n, "link", "add", "veth2", "address", "02:00:00:00:00:03",
-         "type", "veth", "peer", "name", "veth3", "address", "02:00:00:00:00:04"]);
+    ns.ip(&["link", "add", "veth2", "address", "02:00:00:00:00:03",
+            "type", "veth", "peer", "name", "veth3", "address", "02:00:00:00:00:04"]);
     for dev in ["veth0", "veth1"] {
         // Only the addresses given here: no link-local one of the kernel's.
-        ip(&["-n", n, "link", "set", dev, "addrgenmode", "none"]);
+        ns.ip(&["link", "set", dev, "addrgenmode", "none"]);
     }
-    ip(&["-n", n, "addr", "add", "192.0.2.1/24", "dev", "veth0"]);
-    ip(&[
-        "-n",
-        n,
-        "addr",
-        "add",
-        "2001:db8::1/64",
-        "dev",
-        "veth0",
-        "nodad",
-    ]);
-    ip(&["-n", n, "addr", "add", "198.51.100.2/25", "dev", "veth1"]);
-    ip(&["-n", n, "link", "set", "veth0", "up"]);
-    ip(&["-n", n, "link", "set", "veth1", "up"]);
-    let name = test_name(module_path!(), "in_the_namespace");
-    expect_one_passed(
-        &mut test_child(&["ip", "netns", "exec", n], &name, true),
-        "the interface test inside the namespace",
-    );
+    ns.ip(&["addr", "add", "192.0.2.1/24", "dev", "veth0"]);
+    ns.ip(&["addr", "add", "2001:db8::1/64", "dev", "veth0", "nodad"]);
+    ns.ip(&["addr", "add", "198.51.100.2/25", "dev", "veth1"]);
+    ns.ip(&["link", "set", "veth0", "up"]);
+    ns.ip(&["link", "set", "veth1", "up"]);
+    ns.run_test(module_path!(), "in_the_namespace");
 }
 
 fn text(f: impl Fn(*mut c_char, usize) -> i64) -> (i64, String) {

@@ -8,6 +8,10 @@ use std::process::Command;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
+mod netns;
+#[allow(unused_imports)] // Not every test binary makes namespaces.
+pub use netns::*;
+
 /// The directory holding the `libgonet.so` and `libgonet.a` that this test
 /// binary was built with: `target/<profile>/deps`, where cargo always
 /// writes them (`cargo test` does not copy them up to `target/<profile>`,
