@@ -25,5 +25,6 @@ mod layers;
 mod nonblock;
 mod rawip;
 mod readiness;
+mod sandbox;
 mod unixgram;
 mod zero_length;
