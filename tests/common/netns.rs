@@ -97,7 +97,11 @@ pub fn sandbox_available() -> Result<(), String> {
                 "{SANDBOX_SETUP} && ip link add gonet-probe0 type veth peer name gonet-probe1"
             );
             let [program, args @ ..] = sandbox_wrapper(&script);
-            match Command::new(program).args(args).output() {
+            let probe = Command::new(program)
+                .args(args)
+                .env("PATH", sbin_path())
+                .output();
+            match probe {
                 Ok(out) if out.status.success() => Ok(()),
                 Ok(out) => Err(format!(
                     "cannot make an unprivileged user and network namespace here \
@@ -127,13 +131,28 @@ pub fn root_or_sandbox(module: &str, test: &str) -> bool {
     }
     let script = format!("{SANDBOX_SETUP} && exec \"$@\"");
     let mut cmd = super::test_child(&sandbox_wrapper(&script), &name, false);
+    cmd.env("PATH", sbin_path());
     super::expect_one_passed(&mut cmd, &format!("{name} failed in the sandbox"));
     false
+}
+
+/// $PATH with the system's sbin directories after it: a user's $PATH
+/// often lacks them, and ip, tc, nft and dnsmasq live there.
+pub fn sbin_path() -> std::ffi::OsString {
+    let mut path = std::env::var_os("PATH").unwrap_or_default();
+    let have: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    for dir in ["/usr/local/sbin", "/usr/sbin", "/sbin"] {
+        if !have.iter().any(|d| d == std::path::Path::new(dir)) {
+            path.push(format!(":{dir}"));
+        }
+    }
+    path
 }
 
 /// Runs `ip args`; the error says the command and what ip said.
 pub fn run_ip(args: &[&str]) -> Result<(), String> {
     let out = Command::new("ip")
+        .env("PATH", sbin_path())
         .args(args)
         .output()
         .map_err(|e| format!("cannot run ip (iproute2): {e}"))?;
@@ -214,10 +233,13 @@ impl Netns {
     }
 
     /// A command that runs `program` inside the namespace (with `ip netns
-    /// exec`, which also shows it the namespace's /sys) and its /etc files.
+    /// exec`, which also shows it the namespace's /sys) and its /etc files;
+    /// `program` is looked for in the sbin directories too.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.name]).arg(program);
+        cmd.env("PATH", sbin_path())
+            .args(["netns", "exec", &self.name])
+            .arg(program);
         self.bind_etc(&mut cmd);
         cmd
     }
@@ -283,6 +305,7 @@ impl Netns {
     pub fn run_test(&self, module: &str, test: &str) {
         let name = super::test_name(module, test);
         let mut cmd = super::test_child(&["ip", "netns", "exec", &self.name], &name, true);
+        cmd.env("PATH", sbin_path());
         self.bind_etc(&mut cmd);
         super::expect_one_passed(
             &mut cmd,
