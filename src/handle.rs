@@ -117,13 +117,23 @@ impl<T> Table<T> {
 
     /// Takes `handle` out of the table; later look-ups of it find nothing.
     pub fn remove(&self, handle: i64) -> Option<Arc<T>> {
+        self.remove_with(handle, |_| {})
+    }
+
+    /// As `remove`, running `on_removal` with the object before the
+    /// shard's lock is let go: a look-up that finds the handle gone then
+    /// sees whatever `on_removal` recorded.
+    fn remove_with(&self, handle: i64, on_removal: impl FnOnce(&T)) -> Option<Arc<T>> {
         if handle <= 0 {
             return None;
         }
-        self.shard(handle)
+        let mut shard = self
+            .shard(handle)
             .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&handle)
+            .unwrap_or_else(|e| e.into_inner());
+        let removed = shard.remove(&handle)?;
+        on_removal(&removed);
+        Some(removed)
     }
 
     pub fn len(&self) -> usize {
@@ -150,10 +160,6 @@ pub fn get(handle: i64) -> Option<Arc<NetFd>> {
     FDS.get(handle)
 }
 
-/// Takes a descriptor's handle out of the table.
-pub fn remove(handle: i64) -> Option<Arc<NetFd>> {
-    FDS.remove(handle)
-}
 
 /// How many handles of any kind are open, for tests and leak checks.
 pub fn open_count() -> usize {
@@ -184,13 +190,17 @@ fn closed_slot(handle: i64) -> &'static ClosedSlot {
 /// (`read tcp 127.0.0.1:1->127.0.0.1:2: use of closed network
 /// connection`). `None` when no descriptor has that handle.
 pub fn close(handle: i64) -> Option<()> {
-    // Remembered before it leaves the table, so that a call that misses it
-    // there finds it here.
-    let ends = get(handle)?.ends();
-    *closed_slot(handle)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some((handle, Box::new(ends)));
-    remove(handle)?.close();
+    // Remembered while the shard is still locked, so that a call that
+    // misses the handle there finds it here: one pass through the shard's
+    // lock rather than a look-up and then a removal. The slot's lock is
+    // only ever taken after a shard's, or alone.
+    let remember = |fd: &NetFd| {
+        let ends = Box::new(fd.ends());
+        *closed_slot(handle)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((handle, ends));
+    };
+    FDS.remove_with(handle, remember)?.close();
     Some(())
 }
 

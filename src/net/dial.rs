@@ -356,7 +356,9 @@ fn dial_unix(net: Network, path: &str, deadline: i64, op: &DialOp) -> Result<Net
         .map_err(fail)?;
     connect(&sock, &sa, deadline, op).map_err(fail)?;
     into_blocking(&sock).map_err(fail)?;
-    Ok(NetFd::new(sock, net, Role::Conn, None, Some(raddr)))
+    // Never bound, so unnamed: its local address is known without asking.
+    let laddr = Addr::Unix("".into());
+    Ok(NetFd::new(sock, net, Role::Conn, Some(laddr), Some(raddr)))
 }
 
 /// Connects a blocking socket. A connect interrupted by a signal goes on

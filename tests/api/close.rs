@@ -204,3 +204,23 @@ fn closed_handles_are_forgotten_after_1024_more() {
     assert_eq!(read(first, &mut buf), NET_ECLOSED);
     assert_eq!(last_error(), "read: use of closed network connection");
 }
+
+/// A connection whose local address nobody asked for is remembered
+/// without it: after the close its calls name the peer alone, as Go's
+/// `OpError` prints one without a source. Asking for it at close would
+/// cost every connection a system call.
+#[test]
+fn a_closed_handle_whose_local_address_was_never_asked_names_the_peer() {
+    let l = listen("tcp", "127.0.0.1:0");
+    let peer = local_addr(l);
+    let c = dial("tcp", &peer);
+    let s = net_accept(l);
+    assert_eq!(net_close(c), 0);
+    let mut buf = [0u8; 1];
+    assert_eq!(read(c, &mut buf), NET_ECLOSED);
+    assert_eq!(
+        last_error(),
+        format!("read tcp {peer}: use of closed network connection")
+    );
+    close_all(&[s, l]);
+}
