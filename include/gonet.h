@@ -96,6 +96,14 @@
 #define NET_ECANCELED (-14)
 
 /**
+ * A name lookup failed in a way that may pass if tried again (Go's
+ * `DNSError.IsTemporary`): the name server failed (SERVFAIL) or refused,
+ * its reply was malformed or truncated, or no server answered. Never used
+ * for a name that does not exist, which is `NET_ENOHOST`.
+ */
+#define NET_EDNS (-15)
+
+/**
  * Would block: a non-blocking call (`net_try_read`, `net_try_write`,
  * `net_try_accept`, `net_try_read_from`, `net_try_write_to`) found
  * nothing to read, no room to write or no connection waiting. Not a
@@ -126,6 +134,34 @@
  * length, so a longer one is never cut off unnoticed.
  */
 #define NET_ADDR_MAX 128
+
+/**
+ * The payload size announced with EDNS0 (RFC 6891), the 2020 DNS flag
+ * day's value, as Go sends.
+ */
+#define EDNS_PAYLOAD 1232
+
+#define TYPE_A 1
+
+#define TYPE_NS 2
+
+#define TYPE_CNAME 5
+
+#define TYPE_PTR 12
+
+#define TYPE_MX 15
+
+#define TYPE_TXT 16
+
+#define TYPE_AAAA 28
+
+#define TYPE_SRV 33
+
+#define RCODE_SUCCESS 0
+
+#define RCODE_SERVFAIL 2
+
+#define RCODE_NXDOMAIN 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -251,7 +287,8 @@ int64_t net_read(int64_t conn, void *buf, size_t len);
 int64_t net_write(int64_t conn, const void *buf, size_t len);
 
 /**
- * Closes a connection, listener or dialer. Threads blocked on it wake and
+ * Closes a connection, listener, dialer or resolver (whose lookups in
+ * flight then fail with `NET_ECANCELED`). Threads blocked on it wake and
  * fail with `NET_ECLOSED` (dials of a closed dialer with
  * `NET_ECANCELED`); the handle is never valid again. Returns 0, or
  * `NET_ECLOSED` if it was already closed.
@@ -448,7 +485,8 @@ int64_t net_dialer_dial(int64_t dialer, const char *network, const char *address
 int64_t net_dialer_cancel(int64_t dialer);
 
 /**
- * Looks `host` up with the system resolver and writes every address, one
+ * Looks `host` up with the default resolver (as `net_lookup_ip` with
+ * resolver 0 and `"ip"`) and writes every address, one
  * per line (`"::1\n127.0.0.1"`), NUL-terminated into `buf` like
  * `snprintf`; returns the full length of that text. An IP literal is
  * returned as is. `NET_ENOHOST` when the name does not resolve.
@@ -495,6 +533,137 @@ int64_t net_split_host_port(const char *hostport,
  * (with `len` 0) or valid for writes of `len` bytes.
  */
 int64_t net_join_host_port(const char *host, const char *port, char *buf, size_t len);
+
+/**
+ * Makes a resolver (Go's `&net.Resolver{}`): resolv.conf's name servers,
+ * no timeout of its own. Free it with `net_close`, which also cancels its
+ * lookups. In every `resolver` argument, 0 means the default resolver
+ * (Go's `net.DefaultResolver`).
+ */
+int64_t net_resolver_new(void);
+
+/**
+ * Makes `resolver` ask `servers`, a comma-separated list of `ip:port`
+ * name servers (`"127.0.0.1:53,[::1]:53"`), instead of resolv.conf's, as
+ * Go programs do with `Resolver.Dial`. NULL or `""` goes back to
+ * resolv.conf's. `NET_EADDR` when an entry is not an IP literal with a
+ * port; `NET_EINVAL` for a string that is not UTF-8.
+ *
+ * # Safety
+ * `servers` is NULL or a NUL-terminated string.
+ */
+int64_t net_resolver_set_servers(int64_t resolver, const char *servers);
+
+/**
+ * Bounds each lookup of `resolver`, as a whole, to `ms` milliseconds (it
+ * then fails with `NET_ETIMEOUT`); 0 or less: no bound but resolv.conf's
+ * `timeout` × `attempts` per name server.
+ */
+int64_t net_resolver_set_timeout(int64_t resolver, int64_t ms);
+
+/**
+ * Cancels every lookup of `resolver` in progress, from any thread, and
+ * every later one: they fail promptly with `NET_ECANCELED`. The default
+ * resolver (0) cannot be cancelled: `NET_EINVAL`.
+ */
+int64_t net_resolver_cancel(int64_t resolver);
+
+/**
+ * Makes `dialer` look names up through `resolver` (0: the default one).
+ * A cancel of either stops a lookup in progress.
+ */
+int64_t net_dialer_set_resolver(int64_t dialer, int64_t resolver);
+
+/**
+ * Go's `Resolver.LookupIP`: the addresses of `host` on `network`
+ * (`"ip"`, `"ip4"` or `"ip6"`), one a line, in Go's order (RFC 6724),
+ * written NUL-terminated into `buf` like `snprintf`; returns the full
+ * length. Errors: `NET_ENOHOST` (no such host), `NET_EDNS` (a failure
+ * that may pass: server failure or refusal, bad reply, no server
+ * answered), `NET_ETIMEOUT`, `NET_ECANCELED`, `NET_EADDR` (unknown
+ * network), `NET_EINVAL`, `NET_ECLOSED` (closed resolver).
+ *
+ * # Safety
+ * `network` and `host` are NULL or NUL-terminated strings; `buf` is NULL
+ * (with `len` 0) or valid for writes of `len` bytes.
+ */
+int64_t net_lookup_ip(int64_t resolver,
+                      const char *network,
+                      const char *host,
+                      char *buf,
+                      size_t len);
+
+/**
+ * Go's `Resolver.LookupAddr`: the names of `addr` (PTR records, or the
+ * hosts file), one a line, each with its trailing dot. Errors as
+ * `net_lookup_ip`; `NET_EADDR` when `addr` is not an IP address.
+ *
+ * # Safety
+ * `addr` is NULL or a NUL-terminated string; `buf` is NULL (with `len`
+ * 0) or valid for writes of `len` bytes.
+ */
+int64_t net_lookup_addr(int64_t resolver, const char *addr, char *buf, size_t len);
+
+/**
+ * Go's `Resolver.LookupCNAME`: the canonical name of `host`, with its
+ * trailing dot. Errors as `net_lookup_ip`.
+ *
+ * # Safety
+ * `host` is NULL or a NUL-terminated string; `buf` is NULL (with `len`
+ * 0) or valid for writes of `len` bytes.
+ */
+int64_t net_lookup_cname(int64_t resolver, const char *host, char *buf, size_t len);
+
+/**
+ * Go's `Resolver.LookupMX`: lines `PREF HOST`, by preference (equal
+ * preferences in random order, as Go's `byPref.sort`). Errors as
+ * `net_lookup_ip`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `buf` is NULL (with `len`
+ * 0) or valid for writes of `len` bytes.
+ */
+int64_t net_lookup_mx(int64_t resolver, const char *name, char *buf, size_t len);
+
+/**
+ * Go's `Resolver.LookupNS`: the name servers of `name`, one a line.
+ * Errors as `net_lookup_ip`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `buf` is NULL (with `len`
+ * 0) or valid for writes of `len` bytes.
+ */
+int64_t net_lookup_ns(int64_t resolver, const char *name, char *buf, size_t len);
+
+/**
+ * Go's `Resolver.LookupSRV`: the SRV records of `_service._proto.name`
+ * (of `name` as given when `service` and `proto` are both `""`), lines
+ * `PRIORITY WEIGHT PORT TARGET`, by priority and, within one, shuffled by
+ * weight (RFC 2782, as Go's `byPriorityWeight.sort`). Errors as
+ * `net_lookup_ip`.
+ *
+ * # Safety
+ * `service`, `proto` and `name` are NULL or NUL-terminated strings; `buf`
+ * is NULL (with `len` 0) or valid for writes of `len` bytes.
+ */
+int64_t net_lookup_srv(int64_t resolver,
+                       const char *service,
+                       const char *proto,
+                       const char *name,
+                       char *buf,
+                       size_t len);
+
+/**
+ * Go's `Resolver.LookupTXT`: one record a line, its strings joined as Go
+ * joins them (with nothing between); a backslash, a line feed and every
+ * byte below 0x20 or above 0x7e written as `\DDD` (three decimal digits),
+ * so nothing is lost. Errors as `net_lookup_ip`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `buf` is NULL (with `len`
+ * 0) or valid for writes of `len` bytes.
+ */
+int64_t net_lookup_txt(int64_t resolver, const char *name, char *buf, size_t len);
 
 /**
  * Go's `net.Interfaces`: every network interface, one a line in index

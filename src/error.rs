@@ -35,13 +35,16 @@ pub const NET_ESYSTEM: i64 = -13;
 /// Operation was canceled: the dial's dialer was cancelled
 /// (`net_dialer_cancel`) or closed.
 pub const NET_ECANCELED: i64 = -14;
+/// A name lookup failed in a way that may pass if tried again (Go's
+/// `DNSError.IsTemporary`): the name server failed (SERVFAIL) or refused,
+/// its reply was malformed or truncated, or no server answered. Never used
+/// for a name that does not exist, which is `NET_ENOHOST`.
+pub const NET_EDNS: i64 = -15;
 /// Would block: a non-blocking call (`net_try_read`, `net_try_write`,
 /// `net_try_accept`, `net_try_read_from`, `net_try_write_to`) found
 /// nothing to read, no room to write or no connection waiting. Not a
 /// failure of the handle: wait until its descriptor (`net_fd`) is ready
 /// and call again.
-// -15 is NET_EDNS (the resolver's temporary failure), added on its own line
-// of work; the two meet when both are merged.
 pub const NET_EAGAIN: i64 = -16;
 
 /// The codes as one table: each `Code` variant, the constant above that
@@ -83,6 +86,7 @@ codes! {
     Internal = NET_EINTERNAL, c"internal error";
     System = NET_ESYSTEM, c"operating system error";
     Canceled = NET_ECANCELED, c"operation was canceled";
+    Dns = NET_EDNS, c"temporary name resolution failure";
     Again = NET_EAGAIN, c"resource temporarily unavailable";
 }
 

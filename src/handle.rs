@@ -7,7 +7,7 @@
 //! table of descriptors only. Each table is sharded so that threads working
 //! on different connections rarely touch the same lock.
 
-use crate::net::{Dialer, Ends, NetFd};
+use crate::net::{Dialer, Ends, NetFd, Resolver};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -148,6 +148,8 @@ impl<T> Table<T> {
 pub static FDS: Table<NetFd> = Table::new(16);
 /// Dialers (`net_dialer_new`).
 pub static DIALERS: Table<Dialer> = Table::new(0);
+/// Resolvers (`net_resolver_new`).
+pub static RESOLVERS: Table<Resolver> = Table::new(0);
 
 /// Stores a descriptor and returns its new handle.
 pub fn insert(fd: NetFd) -> i64 {
@@ -163,7 +165,7 @@ pub fn get(handle: i64) -> Option<Arc<NetFd>> {
 
 /// How many handles of any kind are open, for tests and leak checks.
 pub fn open_count() -> usize {
-    FDS.len() + DIALERS.len()
+    FDS.len() + DIALERS.len() + RESOLVERS.len()
 }
 
 /// How many closed descriptors are remembered, for the messages of calls

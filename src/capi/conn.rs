@@ -199,7 +199,8 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
     })
 }
 
-/// Closes a connection, listener or dialer. Threads blocked on it wake and
+/// Closes a connection, listener, dialer or resolver (whose lookups in
+/// flight then fail with `NET_ECANCELED`). Threads blocked on it wake and
 /// fail with `NET_ECLOSED` (dials of a closed dialer with
 /// `NET_ECANCELED`); the handle is never valid again. Returns 0, or
 /// `NET_ECLOSED` if it was already closed.
@@ -223,9 +224,12 @@ pub extern "C" fn net_close(handle: i64) -> i64 {
     const OP: &str = "close";
     call(OP, || {
         if handle::close(handle).is_none() {
-            match handle::DIALERS.remove(handle) {
-                Some(dialer) => dialer.cancel(),
-                None => return Err(closed_error(OP, handle)),
+            if let Some(dialer) = handle::DIALERS.remove(handle) {
+                dialer.cancel();
+            } else if let Some(resolver) = handle::RESOLVERS.remove(handle) {
+                resolver.cancel();
+            } else {
+                return Err(closed_error(OP, handle));
             }
         }
         Ok(0)

@@ -129,7 +129,8 @@ pub extern "C" fn net_dialer_cancel(dialer: i64) -> i64 {
     })
 }
 
-/// Looks `host` up with the system resolver and writes every address, one
+/// Looks `host` up with the default resolver (as `net_lookup_ip` with
+/// resolver 0 and `"ip"`) and writes every address, one
 /// per line (`"::1\n127.0.0.1"`), NUL-terminated into `buf` like
 /// `snprintf`; returns the full length of that text. An IP literal is
 /// returned as is. `NET_ENOHOST` when the name does not resolve.
@@ -146,7 +147,9 @@ pub unsafe extern "C" fn net_lookup_host(host: *const c_char, buf: *mut c_char, 
         let host = unsafe { arg_str(OP, "host", host) }?;
         let ips = match host.parse::<std::net::IpAddr>() {
             Ok(ip) => vec![ip],
-            Err(_) => net::lookup_host(host).map_err(|c| NetError::new(OP, "", c))?,
+            Err(_) => net::default_resolver()
+                .lookup_ip("ip", host, crate::poll::NO_DEADLINE, None)
+                .map_err(|c| NetError::new(OP, "", c))?,
         };
         let text: Vec<String> = ips.iter().map(ToString::to_string).collect();
         write_text(OP, &text.join("\n"), buf, len)

@@ -7,6 +7,7 @@ mod boundary;
 mod conn;
 mod copy;
 mod dial;
+mod dns;
 mod iface;
 mod nonblock;
 mod packet;
@@ -15,6 +16,7 @@ pub use boundary::{NET_DEFAULT, NET_FOREVER, net_last_error, net_strerror, net_v
 pub use conn::*;
 pub use copy::*;
 pub use dial::*;
+pub use dns::*;
 pub use iface::*;
 pub use nonblock::*;
 pub use packet::*;

@@ -6,16 +6,17 @@
 use super::addr::{Addr, Network, parse_ipv4_port};
 use super::dgram;
 use super::dialop::DialOp;
+use super::dns::resolver::{Resolver, default_resolver};
 use super::fd::{NetFd, Role};
-use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, lookup_host, resolve_with};
+use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, resolve_with};
 use super::sock::{
     KEEPALIVE_PERIOD, connected_peer, into_blocking, set_keepalive, stream_socket, stream_type,
     unix_sockaddr,
 };
-use crate::error::{Cause, Code, NetError, Result, SyscallResult, os_errno};
+use crate::error::{Cause, NetError, Result, SyscallResult, os_errno};
 use crate::poll::{self, NO_DEADLINE, now_ns};
 use socket2::{Domain, SockAddr, Socket};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,8 @@ pub struct DialOptions {
     pub fallback_delay: Option<Duration>,
     /// Keep-alive period; `None` turns keep-alive off.
     pub keepalive: Option<Duration>,
+    /// The resolver names are looked up with; `None`, the default one.
+    pub resolver: Option<Arc<Resolver>>,
 }
 
 impl DialOptions {
@@ -48,6 +51,7 @@ impl DialOptions {
             local_addr: None,
             fallback_delay: Some(DEFAULT_FALLBACK_DELAY),
             keepalive: Some(KEEPALIVE_PERIOD),
+            resolver: None,
         }
     }
 }
@@ -57,7 +61,18 @@ impl DialOptions {
 /// address families, or tries every address in turn.
 pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) -> Result<NetFd> {
     const OP: &str = "dial";
-    let lookup = |host: &str| lookup_bounded(host, opts.deadline, op);
+    // Go's resolveAddrList asks for the network's family only: the last
+    // character of its name, before any ":proto" (Go's ipVersion).
+    let family = match network.split(':').next().and_then(|n| n.chars().last()) {
+        Some('4') => "ip4",
+        Some('6') => "ip6",
+        _ => "ip",
+    };
+    let resolver = opts
+        .resolver
+        .as_deref()
+        .unwrap_or_else(|| default_resolver());
+    let lookup = |host: &str| resolver.lookup_ip(family, host, opts.deadline, Some(op));
     if let Some(parsed) = ip_network(network) {
         let (net, proto) = parsed.map_err(|c| NetError::new(OP, network, c))?;
         if op.is_cancelled() {
@@ -108,38 +123,6 @@ fn one_family(addrs: &[SocketAddr]) -> bool {
 fn partition(addrs: &[SocketAddr]) -> (Vec<SocketAddr>, Vec<SocketAddr>) {
     let first_is_v4 = addrs.first().is_some_and(SocketAddr::is_ipv4);
     addrs.iter().partition(|a| a.is_ipv4() == first_is_v4)
-}
-
-/// Looks `host` up on a helper thread when the dial has a deadline or can
-/// be cancelled, so that a hanging resolver cannot hold the dial past
-/// either; the helper finishes on its own and its answer is dropped.
-fn lookup_bounded(
-    host: &str,
-    deadline: i64,
-    op: &Arc<DialOp>,
-) -> std::result::Result<Vec<IpAddr>, Cause> {
-    if deadline == NO_DEADLINE && !op.cancellable() {
-        return lookup_host(host);
-    }
-    let lookup_failed = |err: &str, code| Cause::Lookup {
-        name: host.to_owned(),
-        err: err.to_owned(),
-        code,
-    };
-    let helper_op = Arc::clone(op);
-    let helper_host = host.to_owned();
-    std::thread::Builder::new()
-        .name("gonet-lookup".to_owned())
-        .spawn(move || {
-            let answer = lookup_host(&helper_host);
-            helper_op.post(|e| e.lookup = Some(answer));
-        })
-        .map_err(|e| lookup_failed(&e.to_string(), Code::System))?;
-    match op.wait_for(deadline, |e| e.lookup.take()) {
-        Some(answer) => answer,
-        None if op.is_cancelled() => Err(lookup_failed("operation was canceled", Code::Canceled)),
-        None => Err(lookup_failed("i/o timeout", Code::Timeout)),
-    }
 }
 
 /// Go's `dialParallel`: dials the primaries at once and the fallbacks

@@ -3,6 +3,7 @@
 
 use super::dial::{self, DialOptions};
 use super::dialop::DialOp;
+use super::dns::resolver::Resolver;
 use super::fd::NetFd;
 use super::sock::KEEPALIVE_PERIOD;
 use crate::error::Result;
@@ -19,6 +20,7 @@ struct Settings {
     local_addr: Option<String>,
     fallback_delay: Option<Duration>,
     keepalive: Option<Duration>,
+    resolver: Option<Arc<Resolver>>,
 }
 
 impl Default for Settings {
@@ -30,6 +32,7 @@ impl Default for Settings {
             local_addr: None,
             fallback_delay: Some(dial::DEFAULT_FALLBACK_DELAY),
             keepalive: Some(KEEPALIVE_PERIOD),
+            resolver: None,
         }
     }
 }
@@ -65,6 +68,11 @@ impl Dialer {
         self.settings().keepalive = period;
     }
 
+    /// Names are looked up through `resolver` (`None`: the default one).
+    pub fn set_resolver(&self, resolver: Option<Arc<Resolver>>) {
+        self.settings().resolver = resolver;
+    }
+
     fn options(&self) -> DialOptions {
         let s = self.settings().clone();
         let deadline = s.timeout.map_or(NO_DEADLINE, |t| {
@@ -76,6 +84,7 @@ impl Dialer {
             local_addr: s.local_addr,
             fallback_delay: s.fallback_delay,
             keepalive: s.keepalive,
+            resolver: s.resolver,
         }
     }
 

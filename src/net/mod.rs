@@ -10,6 +10,7 @@
 //! `nonblock` (one-attempt reads, writes and accepts for event loops),
 //! `conn` (what a read or write is for each kind of descriptor), `copy`,
 //! `dgram` (datagram sockets), `listen`, `dialop` (one dial in progress),
+//! `dns` (gonet's own resolver, bounded and cancelled through a `DialOp`),
 //! `dial`, `dialer`. `iface` (interfaces and their addresses) stands
 //! apart, on `error` alone.
 
@@ -20,6 +21,7 @@ mod dgram;
 mod dial;
 mod dialer;
 mod dialop;
+pub(crate) mod dns;
 mod fd;
 mod iface;
 mod listen;
@@ -36,8 +38,9 @@ pub(crate) use dial::DEFAULT_FALLBACK_DELAY;
 pub(crate) use dial::{DialOptions, dial, dial_literal, dial_serial};
 pub(crate) use dialer::Dialer;
 pub(crate) use dialop::DialOp;
+pub(crate) use dns::resolver::{Resolver, default_resolver, parse_servers};
 pub(crate) use fd::{Ends, NetFd, Role};
 pub(crate) use iface::{flag_words, hardware_text, interface_addrs, interfaces};
 pub(crate) use listen::listen;
-pub(crate) use lookup::{lookup_host, lookup_port};
+pub(crate) use lookup::lookup_port;
 pub(crate) use sock::{KEEPALIVE_PERIOD, set_keepalive};
