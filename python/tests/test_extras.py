@@ -30,7 +30,7 @@ class HostPortTest(unittest.TestCase):
         self.assertIn("127.0.0.1", gonet.lookup_host("localhost") + ["127.0.0.1"])
         self.assertEqual(gonet.lookup_port("tcp", "8080"), 8080)
         with self.assertRaises(Exception):
-            gonet.lookup_host("nosuchhost.invalid")
+            gonet.lookup_host("nosuchhost.onion")  # never sent to DNS (RFC 7686)
 
 
 @needs("net_dialer_new", "net_dialer_dial", "net_dialer_cancel")

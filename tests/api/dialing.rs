@@ -187,7 +187,12 @@ fn netns_timeouts_bound_the_whole_dial() {
     let rc = dial_timeout("hangs.example:80", 200);
     let took = start.elapsed().as_millis() as i64;
     assert_eq!(rc, NET_ETIMEOUT, "{}", last_error());
-    assert_eq!(last_error(), "dial tcp: lookup hangs.example: i/o timeout");
+    let msg = last_error();
+    assert!(
+        msg.starts_with("dial tcp: lookup hangs.example on 192.0.2.53:53: read udp 192.0.2.1:")
+            && msg.ends_with("->192.0.2.53:53: i/o timeout"),
+        "{msg}"
+    );
     assert!((150..=250).contains(&took), "hanging lookup took {took} ms");
 
     // A hanging lookup is cancellable too.
@@ -205,7 +210,7 @@ fn netns_timeouts_bound_the_whole_dial() {
     assert_eq!(rc, NET_ECANCELED, "{msg}");
     assert_eq!(
         msg,
-        "dial tcp: lookup hangs.example: operation was canceled"
+        "dial tcp: lookup hangs.example on 192.0.2.53:53: operation was canceled"
     );
     assert!(ended.duration_since(cancelled_at) < Duration::from_millis(50));
     net_close(d);
@@ -310,12 +315,12 @@ fn lookups_for_c_users() {
         );
         let mut buf = [0 as std::ffi::c_char; 8];
         assert_eq!(
-            net_lookup_host(cstr("nosuchhost.invalid").as_ptr(), buf.as_mut_ptr(), 8),
+            net_lookup_host(cstr("nosuchhost.onion").as_ptr(), buf.as_mut_ptr(), 8),
             NET_ENOHOST
         );
         assert_eq!(
             last_error(),
-            "lookup_host: lookup nosuchhost.invalid: no such host"
+            "lookup_host: lookup nosuchhost.onion: no such host"
         );
     }
     assert!(lookup("localhost").contains(&"127.0.0.1".to_owned()));
