@@ -371,6 +371,21 @@ fn netns_every_record_type() {
         w.join().unwrap();
     }
     assert_eq!(threads_now(), before, "a thread was left behind");
+
+    // The Python binding, against the same server.
+    let out = Command::new("python3")
+        .arg(repo_dir().join("python").join("dns_check.py"))
+        .env("PYTHONPATH", repo_dir().join("python"))
+        .env("GONET_LIBRARY", lib_dir().join("libgonet.so"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("checks passed"),
+        "python/dns_check.py failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

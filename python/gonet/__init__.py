@@ -55,6 +55,7 @@ __all__ = [
     "DeadlineExceededError",
     "AddressError",
     "NoSuchHostError",
+    "TemporaryDnsError",
     "ConnectionRefusedGonetError",
     "ConnectionResetGonetError",
     "BrokenPipeGonetError",
@@ -74,11 +75,22 @@ __all__ = [
     "NET_ESYSTEM",
     "NET_ECANCELED",
     "NET_EAGAIN",
+    "NET_EDNS",
     "NET_ADDR_MAX",
     "CanceledError",
     "WouldBlockError",
     "Dialer",
     "lookup_host",
+    "Resolver",
+    "MX",
+    "SRV",
+    "lookup_ip",
+    "lookup_addr",
+    "lookup_cname",
+    "lookup_mx",
+    "lookup_ns",
+    "lookup_srv",
+    "lookup_txt",
     "lookup_port",
     "split_host_port",
     "join_host_port",
@@ -102,6 +114,7 @@ from ._errors import (
     MessageTooLongError,
     NoSuchHostError,
     WouldBlockError,
+    TemporaryDnsError,
     strerror,
     version,
 )
@@ -113,6 +126,7 @@ from ._ffi import (
     NET_EADDRINUSE,
     NET_EAGAIN,
     NET_ECANCELED,
+    NET_EDNS,
     NET_ECLOSED,
     NET_EINTERNAL,
     NET_EINVAL,
@@ -126,6 +140,18 @@ from ._ffi import (
     NET_EUNREACH,
 )
 from ._packet import PacketConn, listen_packet
+from ._resolve import (
+    MX,
+    SRV,
+    Resolver,
+    lookup_addr,
+    lookup_cname,
+    lookup_ip,
+    lookup_mx,
+    lookup_ns,
+    lookup_srv,
+    lookup_txt,
+)
 from ._stream import Conn, Listener, copy, listen
 
 __version__ = version()

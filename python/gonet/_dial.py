@@ -7,6 +7,7 @@ from ._errors import _check, _error
 from ._ffi import NET_DEFAULT, NET_FOREVER, _c
 from ._handle import Seconds, Text, _Closable, _deadline_ms, _encode, _setting_ms, _text
 from ._packet import PacketConn
+from ._resolve import Resolver
 from ._stream import _PACKET_NETWORKS, Conn
 
 
@@ -26,14 +27,16 @@ _PacketNetwork = Literal["udp", "udp4", "udp6", "unixgram"]
 
 
 @overload
-def dial(network: _StreamNetwork, address: Text, timeout: Seconds = None) -> Conn: ...
+def dial(network: _StreamNetwork, address: Text, timeout: Seconds = None, resolver: Optional[Resolver] = None) -> Conn: ...
 @overload
-def dial(network: _PacketNetwork, address: Text, timeout: Seconds = None) -> PacketConn: ...
+def dial(network: _PacketNetwork, address: Text, timeout: Seconds = None, resolver: Optional[Resolver] = None) -> PacketConn: ...
 @overload
-def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[Conn, PacketConn]: ...
+def dial(network: Text, address: Text, timeout: Seconds = None, resolver: Optional[Resolver] = None) -> Union[Conn, PacketConn]: ...
 
 
-def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[Conn, PacketConn]:
+def dial(
+    network: Text, address: Text, timeout: Seconds = None, resolver: Optional[Resolver] = None
+) -> Union[Conn, PacketConn]:
     """Connects to ``address`` on ``network`` ("tcp", "tcp4", "tcp6",
     "unix") and returns a Conn; on "udp", "udp4", "udp6" or "unixgram" it
     returns a PacketConn connected to that peer (read and write), and so
@@ -46,7 +49,11 @@ def dial(network: Text, address: Text, timeout: Seconds = None) -> Union[Conn, P
     ConnectionRefusedGonetError (a ConnectionRefusedError),
     DeadlineExceededError (a TimeoutError), NoSuchHostError (a
     socket.gaierror), AddressError (a ValueError) for a bad address or
-    network; ValueError for a NaN, infinite or absurd timeout."""
+    network; ValueError for a NaN, infinite or absurd timeout. Names are
+    looked up through ``resolver``, or the default resolver."""
+    if resolver is not None:
+        with Dialer(timeout=timeout, resolver=resolver) as d:
+            return d.dial(network, address)
     net = _encode(network, "network")
     addr = _encode(address, "address")
     ms = _deadline_ms(timeout, "timeout", "no timeout")
@@ -69,6 +76,7 @@ class Dialer(_Closable):
         local_addr: Optional[Text] = None,
         fallback_delay: Seconds = None,
         keepalive: Seconds = None,
+        resolver: Optional[Resolver] = None,
     ) -> None:
         """Each argument, when given, as its setter; the defaults are Go's
         zero Dialer (no timeout, any local address, 300 ms Happy Eyeballs
@@ -82,12 +90,18 @@ class Dialer(_Closable):
             self.set_fallback_delay(fallback_delay)
         if keepalive is not None:
             self.set_keepalive(keepalive)
+        if resolver is not None:
+            self.set_resolver(resolver)
 
     def set_timeout(self, seconds: Seconds) -> None:
         """Bounds each dial, lookup included: None means no timeout, zero
         or less has already passed (every dial raises DeadlineExceededError
         at once). ValueError for NaN, infinity or more than 292 years."""
         _check(_c.net_dialer_set_timeout(self._h, _deadline_ms(seconds, "timeout", "no timeout")))
+
+    def set_resolver(self, resolver: Optional[Resolver]) -> None:
+        """Looks names up through ``resolver``; None: the default one."""
+        _check(_c.net_dialer_set_resolver(self._h, 0 if resolver is None else resolver.handle))
 
     def set_local_addr(self, address: Optional[Text]) -> None:
         """Binds dials to a local address ("127.0.0.2:0"); None clears it."""

@@ -5,7 +5,8 @@ import errno as _errno
 import socket as _socket
 from typing import Any, Dict, Optional, Tuple, Type
 
-from ._ffi import NET_EAGAIN, NET_ECANCELED, NET_ECLOSED, NET_EADDR, NET_EINVAL, NET_EMSGSIZE, NET_ENOHOST
+from ._ffi import NET_EAGAIN, NET_ECANCELED, NET_ECLOSED, NET_EADDR, NET_EDNS, NET_EINVAL, NET_EMSGSIZE
+from ._ffi import NET_ENOHOST
 from ._ffi import NET_EPIPE, NET_EREFUSED, NET_ERESET, NET_ETIMEOUT, NET_EADDRINUSE, NET_EUNREACH
 from ._ffi import _c, _net_last_error
 
@@ -52,6 +53,13 @@ class NoSuchHostError(GonetError, _socket.gaierror):
     """NET_ENOHOST: the host name could not be resolved."""
 
 
+class TemporaryDnsError(GonetError):
+    """NET_EDNS: a lookup failed in a way that may pass if tried again
+    (server failure or refusal, a bad reply, no server answered): Go's
+    ``DNSError.IsTemporary``. Never raised for a name that does not exist,
+    which is NoSuchHostError."""
+
+
 class ConnectionRefusedGonetError(GonetError, ConnectionRefusedError):
     """NET_EREFUSED: connection refused."""
 
@@ -65,7 +73,8 @@ class BrokenPipeGonetError(GonetError, BrokenPipeError):
 
 
 class CanceledError(GonetError):
-    """NET_ECANCELED: the dial was canceled (Dialer.cancel)."""
+    """NET_ECANCELED: the dial or lookup was canceled (Dialer.cancel,
+    Resolver.cancel)."""
 
 
 class WouldBlockError(GonetError, BlockingIOError):
@@ -116,6 +125,7 @@ _ERRORS: Dict[int, Tuple[Type[GonetError], Optional[int]]] = {
     NET_EMSGSIZE: (MessageTooLongError, _errno.EMSGSIZE),
     NET_ECANCELED: (CanceledError, _errno.ECANCELED),
     NET_EAGAIN: (WouldBlockError, _errno.EAGAIN),
+    NET_EDNS: (TemporaryDnsError, getattr(_socket, "EAI_AGAIN", None)),
 }
 
 

@@ -26,6 +26,7 @@ NET_EMSGSIZE = -11
 NET_EINTERNAL = -12
 NET_ESYSTEM = -13
 NET_ECANCELED = -14
+NET_EDNS = -15
 NET_EAGAIN = -16  # would block: a net_try_* call found nothing to do now
 
 # The special values of every *_ms argument (see README, "Durations").
@@ -133,6 +134,18 @@ FUNCTIONS: Dict[str, Tuple[_CType, Tuple[_CType, ...]]] = {
     "net_dialer_cancel": (_i64, (_i64,)),
     "net_lookup_host": (_i64, (_str, _buf, _size)),
     "net_lookup_port": (_i64, (_str, _str)),
+    "net_resolver_new": (_i64, ()),
+    "net_resolver_set_servers": (_i64, (_i64, _str)),
+    "net_resolver_set_timeout": (_i64, (_i64, _i64)),
+    "net_resolver_cancel": (_i64, (_i64,)),
+    "net_dialer_set_resolver": (_i64, (_i64, _i64)),
+    "net_lookup_ip": (_i64, (_i64, _str, _str, _buf, _size)),
+    "net_lookup_addr": (_i64, (_i64, _str, _buf, _size)),
+    "net_lookup_cname": (_i64, (_i64, _str, _buf, _size)),
+    "net_lookup_mx": (_i64, (_i64, _str, _buf, _size)),
+    "net_lookup_ns": (_i64, (_i64, _str, _buf, _size)),
+    "net_lookup_srv": (_i64, (_i64, _str, _str, _str, _buf, _size)),
+    "net_lookup_txt": (_i64, (_i64, _str, _buf, _size)),
     "net_split_host_port": (_i64, (_str, _buf, _size, _buf, _size)),
     "net_join_host_port": (_i64, (_str, _str, _buf, _size)),
     "net_listen_packet": (_i64, (_str, _str)),

@@ -22,6 +22,8 @@ USED = {
     "CanceledError", "Dialer", "lookup_host", "lookup_port", "split_host_port", "join_host_port",
     "Interface", "interfaces", "interface_addrs",
     "NET_EAGAIN", "WouldBlockError",
+    "NET_EDNS", "TemporaryDnsError", "Resolver", "MX", "SRV", "lookup_ip", "lookup_addr",
+    "lookup_cname", "lookup_mx", "lookup_ns", "lookup_srv", "lookup_txt",
 }  # fmt: skip
 
 # gonet.aio's public names, used in aio() below.
@@ -197,7 +199,59 @@ def aio() -> None:
     asyncio.run(aio_main())
 
 
+def resolving() -> None:
+    # Literals and rooted .onion names only (never sent to DNS), and a name
+    # server on loopback where nothing listens: no query leaves the machine.
+    ips: List[str] = gonet.lookup_ip("127.0.0.1") + gonet.lookup_ip("::1", "ip6")
+    assert ips == ["127.0.0.1", "::1"]
+    for lookup in (gonet.lookup_ns, gonet.lookup_mx, gonet.lookup_txt, gonet.lookup_cname):
+        try:
+            lookup("nosuchhost.onion.")
+            raise AssertionError("no error")
+        except gonet.NoSuchHostError as e:
+            assert e.code == gonet.NET_ENOHOST
+    try:
+        gonet.lookup_srv("", "", "x.onion.")
+    except gonet.NoSuchHostError:
+        pass
+    try:
+        gonet.lookup_addr("not-an-address")
+    except gonet.AddressError:
+        pass
+    with gonet.Resolver(servers=["127.0.0.1:9"], timeout=2) as r:
+        try:
+            r.lookup_ip("www.gonet.test")
+            raise AssertionError("no error")
+        except gonet.TemporaryDnsError as e:
+            assert e.code == gonet.NET_EDNS
+        try:
+            mx: List[gonet.MX] = r.lookup_mx("x.onion.")
+            raise AssertionError("no error: %r" % mx)
+        except gonet.NoSuchHostError:
+            pass
+        assert gonet.MX("mx.test.", 10).pref == 10 and gonet.SRV("t.test.", 80, 1, 2).port == 80
+        for f in (r.lookup_addr, r.lookup_ns, r.lookup_cname, r.lookup_txt):
+            try:
+                f("x.onion.")
+            except (gonet.NoSuchHostError, gonet.AddressError):
+                pass
+        try:
+            r.lookup_srv("a", "b", "x.onion.")
+        except gonet.NoSuchHostError:
+            pass
+        with gonet.Dialer(resolver=r) as d:
+            d.set_resolver(None)
+        r.set_servers("127.0.0.1:9")
+        r.set_timeout(None)
+        r.cancel()
+        try:
+            gonet.dial("tcp", "www.gonet.test:80", timeout=1, resolver=r)
+        except gonet.CanceledError:
+            pass
+
+
 def main() -> None:
+    resolving()
     aio()
     streams()
     datagrams()
