@@ -311,4 +311,114 @@ mod tests {
         wire = reply(0x8180, qname, TYPE_A, &[&long], 1);
         assert_eq!(parse_reply(&wire).unwrap().answers, Err(Malformed));
     }
+
+    /// A small xorshift generator: the same sequence on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Replies are untrusted input: a million random and mutated ones
+    /// (compression pointer loops and forward pointers, lengths and counts
+    /// past the end, truncations, random bytes) parse or fail, never panic,
+    /// and each parse is bounded: its records are at most what its bytes
+    /// can hold, and none takes long.
+    #[test]
+    fn a_million_random_and_mutated_replies_never_panic() {
+        let qname = b"\x03www\x05gonet\x04test\x00";
+        let a = [0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 7];
+        let aaaa = [
+            0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 1,
+        ];
+        let cname = [
+            0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 5, 2, b'x', b'y', 0xc0, 12,
+        ];
+        let txt = [
+            0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 7, 2, b'h', b'i', 3, 0xff, b'\n', b'x',
+        ];
+        let mx = [0xc0, 12, 0, 15, 0, 1, 0, 0, 0, 60, 0, 4, 0, 10, 0xc0, 12];
+        let srv = [
+            0xc0, 12, 0, 33, 0, 1, 0, 0, 0, 60, 0, 8, 0, 1, 0, 2, 0, 80, 0xc0, 12,
+        ];
+        let opt = [0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0];
+        let parts: [&[u8]; 6] = [&a, &aaaa, &cname, &txt, &mx, &srv];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut parsed = 0u32;
+        let mut slowest = std::time::Duration::ZERO;
+        for round in 0..1_000_000u32 {
+            let mut wire = if round % 8 == 0 {
+                // Random bytes.
+                (0..rng.below(600)).map(|_| rng.next() as u8).collect()
+            } else {
+                let n = rng.below(8);
+                let records: Vec<&[u8]> = (0..n).map(|_| parts[rng.below(parts.len())]).collect();
+                let mut w = reply(0x8180, qname, TYPE_A, &records, n as u16);
+                if rng.below(3) == 0 {
+                    w[11] = 1;
+                    w.extend_from_slice(&opt);
+                }
+                w
+            };
+            // Mutations, a few at a time.
+            for _ in 0..rng.below(4) {
+                if wire.is_empty() {
+                    break;
+                }
+                let at = rng.below(wire.len());
+                match rng.below(8) {
+                    0 => wire[at] = rng.next() as u8,
+                    1 => wire.truncate(at),
+                    // A compression pointer to itself, or forward.
+                    2 if at + 1 < wire.len() => {
+                        wire[at] = 0xc0 | (at >> 8) as u8 & 0x3f;
+                        wire[at + 1] = at as u8;
+                    }
+                    3 if at + 1 < wire.len() => {
+                        wire[at] = 0xc0;
+                        wire[at + 1] = rng.next() as u8;
+                    }
+                    // Huge counts.
+                    4 if wire.len() >= 12 => {
+                        let field = 4 + 2 * rng.below(4);
+                        wire[field] = 0xff;
+                        wire[field + 1] = 0xff;
+                    }
+                    // A record data length past the end.
+                    5 if at + 1 < wire.len() => {
+                        wire[at] = 0xff;
+                        wire[at + 1] = 0xff;
+                    }
+                    6 => wire.extend((0..rng.below(32)).map(|_| rng.next() as u8)),
+                    _ => wire[at] ^= 1 << rng.below(8),
+                }
+            }
+            let start = std::time::Instant::now();
+            let result = parse_reply(&wire);
+            slowest = slowest.max(start.elapsed());
+            if let Ok(r) = result {
+                parsed += 1;
+                if let Ok(answers) = &r.answers {
+                    // A record takes at least 11 bytes on the wire.
+                    assert!(answers.len() <= wire.len() / 11, "{wire:?}");
+                }
+            }
+        }
+        // The seeds are valid replies: most mutations leave one that parses.
+        assert!(parsed > 300_000, "only {parsed} parsed");
+        assert!(
+            slowest < std::time::Duration::from_millis(50),
+            "the slowest parse took {slowest:?}"
+        );
+    }
 }
