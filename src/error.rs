@@ -342,30 +342,27 @@ pub fn errno_text(errno: i32) -> String {
 mod tests {
     use super::*;
 
-    /// Every value from NET_EINVAL to NET_ECANCELED is a code with a text
-    /// of its own; anything else is unknown.
+    /// Every value from NET_EINVAL to NET_EAGAIN is a code with a text of
+    /// its own; anything else is unknown.
     #[test]
     fn every_code_has_one_text() {
-        let texts: Vec<_> = (NET_ECANCELED..=NET_EINVAL).map(describe).collect();
+        let texts: Vec<_> = (NET_EAGAIN..=NET_EINVAL).map(describe).collect();
         for (i, text) in texts.iter().enumerate() {
             assert_ne!(
                 *text,
                 c"unknown error code",
                 "code {}",
-                NET_ECANCELED + i as i64
+                NET_EAGAIN + i as i64
             );
             assert!(!texts[..i].contains(text), "{text:?} twice");
         }
         assert_eq!(describe(0), c"success");
-        assert_eq!(describe(NET_ECANCELED - 1), c"unknown error code");
+        assert_eq!(describe(NET_EAGAIN - 1), c"unknown error code");
         assert_eq!(describe(1), c"unknown error code");
         assert_eq!(Code::Canceled.value(), NET_ECANCELED);
+        assert_eq!(Code::Dns.value(), NET_EDNS);
         assert_eq!(Code::Again.value(), NET_EAGAIN);
         assert_eq!(describe(NET_EAGAIN), c"resource temporarily unavailable");
-        assert!(
-            !texts.contains(&describe(NET_EAGAIN)),
-            "NET_EAGAIN's text twice"
-        );
         assert_eq!(describe(Code::Refused.value()), c"connection refused");
     }
 }
