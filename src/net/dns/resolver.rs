@@ -278,7 +278,13 @@ impl Resolver {
             Ok(ips)
         };
         let deadline = self.deadline(deadline);
-        if deadline == NO_DEADLINE && op.is_none() && self.timeout_ms.load(Ordering::Relaxed) <= 0 {
+        // Nothing can end this lookup early (no deadline, no dialer to
+        // cancel it, the default resolver, which cannot be cancelled): it
+        // may block on the calling thread, as a plain getaddrinfo does.
+        let unstoppable = deadline == NO_DEADLINE
+            && op.is_none_or(|o| !o.cancellable())
+            && std::ptr::eq(self, default_resolver());
+        if unstoppable {
             return keep(crate::net::lookup::lookup_host(host)?);
         }
         let own;
