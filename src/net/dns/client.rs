@@ -206,8 +206,11 @@ fn udp_exchange(server: SocketAddr, pending: &mut [Pending<'_>], until: i64, ctx
         }
     };
     let local = sock.local_addr().ok().and_then(|a| a.as_socket());
-    for p in pending.iter_mut() {
-        if let Err(e) = sock.send(&p.wire) {
+    for i in 0..pending.len() {
+        if let Err(e) = sock.send(&pending[i].wire) {
+            // Most often the ICMP refusal of the query sent just before,
+            // reported here and so no longer to the read: the server is
+            // out for every question.
             let text = op_text(
                 "write",
                 "udp",
@@ -215,7 +218,7 @@ fn udp_exchange(server: SocketAddr, pending: &mut [Pending<'_>], until: i64, ctx
                 server,
                 Cause::syscall("write", os_errno(&e)),
             );
-            p.outcome = Some(Err(Failure::Server(text, Code::Dns)));
+            return fail_all(pending, &|| Failure::Server(text.clone(), Code::Dns));
         }
     }
     let mut buf = vec![0u8; usize::from(msg::EDNS_PAYLOAD)];
