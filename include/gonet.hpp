@@ -58,6 +58,9 @@ enum class errc : int {
     internal = NET_EINTERNAL,
     system = NET_ESYSTEM,
     canceled = NET_ECANCELED,
+    /// A lookup failure that may pass (server failure, bad reply, no
+    /// server answered); never a name that does not exist (no_such_host).
+    dns_temporary = NET_EDNS,
     would_block = NET_EAGAIN,
 };
 
@@ -100,6 +103,7 @@ public:
         case NET_EUNREACH: return std::errc::network_unreachable;
         case NET_EMSGSIZE: return std::errc::message_size;
         case NET_ECANCELED: return std::errc::operation_canceled;
+        case NET_EDNS: return std::errc::resource_unavailable_try_again;
         case NET_EAGAIN: return std::errc::resource_unavailable_try_again;
         default: return std::error_condition(code, *this);
         }
