@@ -556,8 +556,10 @@ int64_t net_resolver_set_servers(int64_t resolver, const char *servers);
 
 /**
  * Bounds each lookup of `resolver`, as a whole, to `ms` milliseconds (it
- * then fails with `NET_ETIMEOUT`); 0 or less: no bound but resolv.conf's
- * `timeout` × `attempts` per name server.
+ * then fails with `NET_ETIMEOUT`). `NET_FOREVER` or `NET_DEFAULT`: no
+ * bound of its own (resolv.conf's `timeout` per exchange and `attempts`
+ * still apply), as a new resolver has; 0 has already run out (every
+ * lookup that asks a name server fails with `NET_ETIMEOUT` at once).
  */
 int64_t net_resolver_set_timeout(int64_t resolver, int64_t ms);
 

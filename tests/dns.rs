@@ -548,7 +548,15 @@ fn netns_failover_deadlines_and_cancels() {
     // A dial's timeout bounds its lookup the same way.
     let d = net_dialer_new();
     assert_eq!(net_dialer_set_resolver(d, r), 0);
+    // 0 has already run out; NET_FOREVER is no bound of its own.
     assert_eq!(net_resolver_set_timeout(r, 0), 0);
+    let start = Instant::now();
+    assert_eq!(
+        lookup_ip(r, "ip", "www.gonet.test").unwrap_err().0,
+        NET_ETIMEOUT
+    );
+    assert!(start.elapsed() < Duration::from_millis(50));
+    assert_eq!(net_resolver_set_timeout(r, NET_FOREVER), 0);
     assert_eq!(net_dialer_set_timeout(d, 200), 0);
     let start = Instant::now();
     // SAFETY: NUL-terminated strings.

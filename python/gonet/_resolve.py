@@ -5,7 +5,7 @@ from typing import List, NamedTuple, Optional, Sequence, Union
 
 from ._errors import _check
 from ._ffi import _c
-from ._handle import Seconds, Text, _Closable, _encode, _ms, _seconds, _text
+from ._handle import Seconds, Text, _Closable, _deadline_ms, _encode, _text
 
 
 class MX(NamedTuple):
@@ -75,10 +75,10 @@ class Resolver(_Closable):
         _check(_c.net_resolver_set_servers(self._h, arg))
 
     def set_timeout(self, seconds: Seconds) -> None:
-        """Bounds each lookup as a whole; None means no bound of its own."""
-        s = _seconds(seconds, "timeout", "no timeout")
-        ms = 0 if s is None or s <= 0 else _ms(s)
-        _check(_c.net_resolver_set_timeout(self._h, ms))
+        """Bounds each lookup as a whole: None means no bound of its own,
+        zero or less has already run out (a lookup that asks a name server
+        raises DeadlineExceededError at once)."""
+        _check(_c.net_resolver_set_timeout(self._h, _deadline_ms(seconds, "timeout", "no timeout")))
 
     def cancel(self) -> None:
         """Cancels the lookups in progress and every later one."""

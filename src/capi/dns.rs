@@ -1,7 +1,7 @@
 //! The C ABI of Go's `net.Resolver`: resolver handles, and lookups of
 //! addresses, names and records through them.
 
-use super::boundary::{arg_str, call, check_len, write_text};
+use super::boundary::{arg_str, call, check_len, duration_ms, write_text};
 use crate::error::{Cause, NetError, Result};
 use crate::handle::{self, DIALERS, RESOLVERS};
 use crate::net::{Resolver, default_resolver, parse_servers};
@@ -77,13 +77,15 @@ pub unsafe extern "C" fn net_resolver_set_servers(resolver: i64, servers: *const
 }
 
 /// Bounds each lookup of `resolver`, as a whole, to `ms` milliseconds (it
-/// then fails with `NET_ETIMEOUT`); 0 or less: no bound but resolv.conf's
-/// `timeout` × `attempts` per name server.
+/// then fails with `NET_ETIMEOUT`). `NET_FOREVER` or `NET_DEFAULT`: no
+/// bound of its own (resolv.conf's `timeout` per exchange and `attempts`
+/// still apply), as a new resolver has; 0 has already run out (every
+/// lookup that asks a name server fails with `NET_ETIMEOUT` at once).
 #[unsafe(no_mangle)]
 pub extern "C" fn net_resolver_set_timeout(resolver: i64, ms: i64) -> i64 {
     const OP: &str = "resolver_set_timeout";
     call(OP, || {
-        with_resolver(OP, resolver, |r| r.set_timeout(ms))?;
+        with_resolver(OP, resolver, |r| r.set_timeout(duration_ms(ms, None)))?;
         Ok(0)
     })
 }

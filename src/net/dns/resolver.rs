@@ -16,7 +16,7 @@ use crate::net::dialop::DialOp;
 use crate::poll::NO_DEADLINE;
 use crate::poll::now_ns;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -100,7 +100,8 @@ fn system() -> Arc<SystemConf> {
 #[derive(Default)]
 pub struct Resolver {
     servers: Mutex<Option<Vec<String>>>,
-    timeout_ms: AtomicI64,
+    /// Bounds each lookup as a whole; `None`, no bound of its own.
+    timeout: Mutex<Option<Duration>>,
     cancelled: AtomicBool,
     active: Mutex<Vec<Weak<DialOp>>>,
 }
@@ -108,7 +109,7 @@ pub struct Resolver {
 impl std::fmt::Debug for Resolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Resolver")
-            .field("timeout_ms", &self.timeout_ms)
+            .field("timeout", &self.timeout)
             .field("cancelled", &self.cancelled)
             .finish_non_exhaustive()
     }
@@ -144,8 +145,8 @@ impl Resolver {
         *self.servers.lock().unwrap_or_else(|e| e.into_inner()) = servers;
     }
 
-    pub fn set_timeout(&self, ms: i64) {
-        self.timeout_ms.store(ms, Ordering::Relaxed);
+    pub fn set_timeout(&self, timeout: Option<Duration>) {
+        *self.timeout.lock().unwrap_or_else(|e| e.into_inner()) = timeout;
     }
 
     /// Fails the lookups in flight, and every later one, with
@@ -194,9 +195,12 @@ impl Resolver {
     /// The deadline of a lookup that must end by `deadline`, bounded by
     /// this resolver's timeout.
     fn deadline(&self, deadline: i64) -> i64 {
-        match self.timeout_ms.load(Ordering::Relaxed) {
-            ms if ms > 0 => deadline.min(now_ns().saturating_add(ms.saturating_mul(1_000_000))),
-            _ => deadline,
+        match *self.timeout.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(t) => {
+                let ns = i64::try_from(t.as_nanos()).unwrap_or(i64::MAX);
+                deadline.min(now_ns().saturating_add(ns))
+            }
+            None => deadline,
         }
     }
 
