@@ -1,10 +1,10 @@
 //! gonet's resolver against a real name server: dnsmasq, started by each
 //! outer test on a loopback address of a network namespace the test made,
-//! with that namespace's own resolv.conf, hosts and nsswitch.conf (`ip
-//! netns exec` bind-mounts /etc/netns/NAME/* over /etc). The checks run in
-//! the test binary itself, re-executed inside the namespace; they are
-//! marked ignored so that a plain run lists them as such, and their outer
-//! test fails unless they ran and passed. Nothing is sent off loopback,
+//! with that namespace's own resolv.conf, hosts and nsswitch.conf (bound
+//! over /etc in a mount namespace of their own: see tests/common/netns.rs).
+//! The checks run in the test binary itself, re-executed inside the
+//! namespace; they are marked ignored so that a plain run lists them as
+//! such, and their outer test fails unless they ran and passed. Nothing is sent off loopback,
 //! and the machine's own resolver is never asked anything.
 
 mod common;
@@ -16,53 +16,36 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A network namespace with loopback up, its own /etc files, and the
-/// dnsmasq instances started in it; all removed on drop.
+/// A network namespace (tests/common/netns.rs) and the dnsmasq instances
+/// started in it, ended before the namespace is removed.
 struct Ns {
-    name: String,
+    ns: Netns,
     servers: Vec<Child>,
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}; these tests need root and iproute2",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 impl Ns {
     fn new(tag: &str, resolv: &str, hosts: &str, nsswitch: &str) -> Ns {
-        let ns = Ns {
-            name: format!("gonet-dns-{}-{tag}", std::process::id()),
+        let mut ns = Netns::new(tag);
+        ns.set_etc("resolv.conf", resolv);
+        ns.set_etc("hosts", hosts);
+        ns.set_etc("nsswitch.conf", nsswitch);
+        Ns {
+            ns,
             servers: Vec::new(),
-        };
-        ip(&["netns", "add", &ns.name]);
-        ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
-        let etc = ns.etc();
-        std::fs::create_dir_all(&etc).expect("make /etc/netns/<name>");
-        std::fs::write(etc.join("resolv.conf"), resolv).expect("write resolv.conf");
-        std::fs::write(etc.join("hosts"), hosts).expect("write hosts");
-        ns.set_nsswitch(nsswitch);
-        ns
+        }
     }
 
-    fn etc(&self) -> std::path::PathBuf {
-        std::path::PathBuf::from("/etc/netns").join(&self.name)
-    }
-
-    fn set_nsswitch(&self, text: &str) {
-        std::fs::write(self.etc().join("nsswitch.conf"), text).expect("write nsswitch.conf");
+    fn set_nsswitch(&mut self, text: &str) {
+        self.ns.set_etc("nsswitch.conf", text);
     }
 
     /// Starts dnsmasq on `addr`:53 with `records` (its flags), serving
     /// `.test` and the reverse zones itself (NXDOMAIN for what it lacks),
     /// forwarding nothing; returns once it answers.
     fn dnsmasq(&mut self, addr: &str, records: &[String]) {
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.name, "dnsmasq"])
+        let child = self
+            .ns
+            .command("dnsmasq")
             .args([
                 "--keep-in-foreground",
                 "--conf-file=/dev/null",
@@ -88,10 +71,7 @@ impl Ns {
         // Ready when its port is bound in the namespace: at most 5 s.
         let until = Instant::now() + Duration::from_secs(5);
         loop {
-            let out = Command::new("ip")
-                .args(["netns", "exec", &self.name, "ss", "-Hlun"])
-                .output()
-                .expect("run ss");
+            let out = self.ns.command("ss").arg("-Hlun").output().expect("run ss");
             if String::from_utf8_lossy(&out.stdout).contains(&format!("{addr}:53")) {
                 return;
             }
@@ -101,43 +81,19 @@ impl Ns {
     }
 
     /// Runs the ignored test `test` of this binary in the namespace, with
-    /// `env` set, and fails unless it ran and passed.
-    fn run(&self, test: &str, env: &[(&str, &str)]) {
-        let exe = std::env::current_exe().unwrap();
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .arg(exe)
-            .args([
-                "--exact",
-                test,
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .envs(env.iter().copied())
-            .output()
-            .expect("run ip netns exec");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && stdout.contains("test result: ok. 1 passed"),
-            "{test} failed inside the namespace:\n{stdout}\n{stderr}"
-        );
-        print!("{stdout}");
+    /// its /etc files, and fails unless it ran and passed.
+    fn run(&self, test: &str) {
+        self.ns.run_test(module_path!(), test);
     }
 }
 
 impl Drop for Ns {
     fn drop(&mut self) {
         for child in &mut self.servers {
-            // The `ip netns exec` we started execs dnsmasq: same PID.
+            // `ip netns exec` execs dnsmasq: the child is dnsmasq itself.
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-        let _ = std::fs::remove_dir_all(self.etc());
     }
 }
 
@@ -238,13 +194,17 @@ fn threads_now() -> usize {
 
 #[test]
 fn every_record_type_from_dnsmasq() {
+    if !root_or_sandbox(module_path!(), "every_record_type_from_dnsmasq") {
+        return;
+    }
     let mut ns = Ns::new("rec", RESOLV, HOSTS, FILES_DNS);
     ns.dnsmasq("127.0.0.1", &records());
-    ns.run("netns_every_record_type", &[]);
-    // GONET_RESOLVER=go keeps gonet's resolver where nsswitch would not.
+    ns.run("netns_every_record_type");
+    // A source only libc knows sends lookups to getaddrinfo;
+    // GONET_RESOLVER=go keeps gonet's resolver there.
     ns.set_nsswitch("hosts: files ldap dns\n");
-    ns.run("netns_nsswitch_sends_lookups_to_the_system", &[]);
-    ns.run("netns_forced_go_resolver", &[("GONET_RESOLVER", "go")]);
+    ns.run("netns_nsswitch_sends_lookups_to_the_system");
+    ns.run("netns_forced_go_resolver");
 }
 
 #[test]
@@ -406,6 +366,10 @@ fn netns_nsswitch_sends_lookups_to_the_system() {
 #[test]
 #[ignore = "runs inside a network namespace made by every_record_type_from_dnsmasq"]
 fn netns_forced_go_resolver() {
+    // SAFETY: this process runs this one test, on this thread, and nothing
+    // has read the environment concurrently: gonet reads it on the first
+    // lookup, below.
+    unsafe { std::env::set_var("GONET_RESOLVER", "go") };
     assert_eq!(
         lookup_ip(0, "ip", "nosuchhost.gonet.test").unwrap_err(),
         (
@@ -464,10 +428,13 @@ fn own_server(addr: &str, rcode: u8, lies: bool, queries: usize) -> thread::Join
 
 #[test]
 fn servers_that_fail_lie_or_keep_silent() {
+    if !root_or_sandbox(module_path!(), "servers_that_fail_lie_or_keep_silent") {
+        return;
+    }
     let resolv = "nameserver 127.0.0.3\nnameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
     let mut ns = Ns::new("fail", resolv, HOSTS, FILES_DNS);
     ns.dnsmasq("127.0.0.1", &records());
-    ns.run("netns_failover_deadlines_and_cancels", &[]);
+    ns.run("netns_failover_deadlines_and_cancels");
 }
 
 #[test]
