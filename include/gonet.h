@@ -127,6 +127,25 @@
  */
 #define NET_ADDR_MAX 128
 
+/**
+ * A control function (Go's `ListenConfig.Control` and `Dialer.Control`):
+ * called with each new socket `fd` after gonet has set its own options
+ * and before the socket is bound or connected, with Go's names for the
+ * network (`"tcp4"`, `"tcp6"`, `"udp4"`, `"udp6"`, `"unix"`,
+ * `"unixgram"`) and the address (`"127.0.0.1:8080"`, `"[::]:8080"`, a
+ * path). Return 0 (or any non-negative value) to go on; a negative value
+ * aborts the listen or dial with that code (`NET_ESYSTEM` when it is not
+ * a `NET_E*` code) and the message `... control: returned <code> (...)`,
+ * and the socket is closed. The function may be called from any thread,
+ * and must not close `fd`.
+ */
+typedef int64_t (*net_control_fn)(const char *network, const char *address, int fd, void *arg);
+
+/**
+ * The function `net_control` calls with a handle's descriptor.
+ */
+typedef void (*net_fd_fn)(int fd, void *arg);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -251,8 +270,8 @@ int64_t net_read(int64_t conn, void *buf, size_t len);
 int64_t net_write(int64_t conn, const void *buf, size_t len);
 
 /**
- * Closes a connection, listener or dialer. Threads blocked on it wake and
- * fail with `NET_ECLOSED` (dials of a closed dialer with
+ * Closes a connection, listener, dialer or listen config. Threads blocked
+ * on it wake and fail with `NET_ECLOSED` (dials of a closed dialer with
  * `NET_ECANCELED`); the handle is never valid again. Returns 0, or
  * `NET_ECLOSED` if it was already closed.
  *
@@ -429,6 +448,28 @@ int64_t net_dialer_set_fallback_delay(int64_t dialer, int64_t delay_ms);
 int64_t net_dialer_set_keepalive(int64_t dialer, int64_t period_ms);
 
 /**
+ * Sets Go 1.23's `Dialer.KeepAliveConfig` for connections the dialer
+ * makes; the arguments are as `net_set_keepalive_config`. It applies
+ * after `net_dialer_set_keepalive`'s period.
+ */
+int64_t net_dialer_set_keepalive_config(int64_t dialer,
+                                        int64_t idle_ms,
+                                        int64_t interval_ms,
+                                        int64_t count);
+
+/**
+ * Sets the control function `fn` (Go's `Dialer.Control`, see
+ * `net_control_fn`), called with `arg` for each socket a dial of `dialer`
+ * makes (once per address tried), before it is bound or connected; NULL
+ * removes it. `arg` must stay valid for as long as `dialer` may dial.
+ *
+ * # Safety
+ * `fn` is NULL or a function of the `net_control_fn` type that may be
+ * called with `arg` from any thread.
+ */
+int64_t net_dialer_set_control(int64_t dialer, net_control_fn fn, void *arg);
+
+/**
  * Dials with the dialer's settings, as `net_dial` does: the name is looked
  * up within the timeout, and where a host has IPv6 and IPv4 addresses the
  * families are raced (Happy Eyeballs). Returns a connection handle, or
@@ -527,6 +568,79 @@ int64_t net_interfaces(char *buf, size_t len);
 int64_t net_interface_addrs(const char *name, char *buf, size_t len);
 
 /**
+ * Makes a listen configuration (Go's `net.ListenConfig`) with Go's
+ * defaults: no SO_REUSEPORT, the backlog from
+ * `/proc/sys/net/core/somaxconn`, keep-alive at 15 s on accepted
+ * connections, no control function. Free it with `net_close`; listeners
+ * made from it live on.
+ */
+int64_t net_listen_config_new(void);
+
+/**
+ * Sets SO_REUSEPORT (`on` non-zero) on the sockets `lc` makes, so that
+ * several sockets, in one process or several, can listen on one port;
+ * the kernel spreads connections among them.
+ */
+int64_t net_listen_config_set_reuseport(int64_t lc, int64_t on);
+
+/**
+ * Sets the length of the accept queue of listeners `lc` makes; 0 or less
+ * is Go's default, `/proc/sys/net/core/somaxconn` (which the kernel also
+ * caps any value at).
+ */
+int64_t net_listen_config_set_backlog(int64_t lc, int64_t n);
+
+/**
+ * Sets the keep-alive period of connections accepted by listeners `lc`
+ * makes (Go's `ListenConfig.KeepAlive`), rounded up to whole seconds as
+ * `net_set_keepalive`'s. `NET_DEFAULT` is Go's 15 s, as a new listen
+ * config has; `NET_FOREVER` turns keep-alive off.
+ */
+int64_t net_listen_config_set_keepalive(int64_t lc, int64_t period_ms);
+
+/**
+ * Sets Go 1.23's `ListenConfig.KeepAliveConfig` for connections accepted
+ * by listeners `lc` makes; the arguments are as `net_set_keepalive_config`.
+ */
+int64_t net_listen_config_set_keepalive_config(int64_t lc,
+                                               int64_t idle_ms,
+                                               int64_t interval_ms,
+                                               int64_t count);
+
+/**
+ * Sets the control function `fn`, called with `arg` for each socket `lc`
+ * makes (see `net_control_fn`); NULL removes it. `arg` must stay valid
+ * for as long as `lc` may listen.
+ *
+ * # Safety
+ * `fn` is NULL or a function of the `net_control_fn` type that may be
+ * called with `arg` from any thread.
+ */
+int64_t net_listen_config_set_control(int64_t lc, net_control_fn fn, void *arg);
+
+/**
+ * Listens as `net_listen` does, with `lc`'s options (Go's
+ * `ListenConfig.Listen`). Returns a listener handle, or a negative code:
+ * without SO_REUSEPORT a port in use fails with `NET_EADDRINUSE`
+ * (`listen tcp 127.0.0.1:8080: bind: address already in use`); a
+ * control function's failure with its code.
+ *
+ * # Safety
+ * `network` and `address` are NULL or NUL-terminated strings.
+ */
+int64_t net_listen_config_listen(int64_t lc, const char *network, const char *address);
+
+/**
+ * As `net_listen_packet`, with `lc`'s options (Go's
+ * `ListenConfig.ListenPacket`): SO_REUSEPORT and the control function
+ * apply; the backlog and keep-alive settings do not.
+ *
+ * # Safety
+ * `network` and `address` are NULL or NUL-terminated strings.
+ */
+int64_t net_listen_config_listen_packet(int64_t lc, const char *network, const char *address);
+
+/**
  * As `net_read`, without waiting: returns the bytes already there (at
  * least 1), 0 at end of stream, when `len` is 0 or for an empty datagram,
  * or `NET_EAGAIN` ("read: resource temporarily unavailable") when nothing
@@ -623,6 +737,55 @@ int64_t net_try_read_from(int64_t h, void *buf, size_t len, char *addr, size_t a
  * is NULL or a NUL-terminated string.
  */
 int64_t net_try_write_to(int64_t h, const void *buf, size_t len, const char *addr);
+
+/**
+ * Go's `RawConn.Control`: calls `fn(fd, arg)` with the descriptor of
+ * connection, listener or packet handle `h`, which gonet keeps open and
+ * does not reuse until `fn` returns: a `net_close` of `h` from another
+ * thread waits for it, so any `setsockopt` or `getsockopt` in `fn` is
+ * free of races. `fn` must not close `fd`. Returns 0; `NET_ECLOSED` once
+ * `h` is closed; `NET_EINVAL` for a NULL `fn`.
+ *
+ * # Safety
+ * `fn` is NULL or a function that may be called with `arg`.
+ */
+int64_t net_control(int64_t h, net_fd_fn fn, void *arg);
+
+/**
+ * Go's `TCPConn.SetLinger`: what `net_close` does with data not yet sent.
+ * A negative `sec` is the default (send it in the background); 0 drops
+ * it and resets the connection (the peer's read fails with
+ * `NET_ERESET`); a positive value lets the close send it for up to `sec`
+ * seconds, after which the connection is reset.
+ */
+int64_t net_set_linger(int64_t conn, int64_t sec);
+
+/**
+ * Go's `SetReadBuffer`: asks for a receive buffer (SO_RCVBUF) of `bytes`
+ * on a stream or packet connection. The kernel doubles the value for its
+ * bookkeeping and caps it at `net.core.rmem_max`. `NET_EINVAL` for a
+ * negative size or a listener.
+ */
+int64_t net_set_read_buffer(int64_t h, int64_t bytes);
+
+/**
+ * Go's `SetWriteBuffer`: as `net_set_read_buffer`, for the send buffer
+ * (SO_SNDBUF, capped at `net.core.wmem_max`).
+ */
+int64_t net_set_write_buffer(int64_t h, int64_t bytes);
+
+/**
+ * Go 1.23's `TCPConn.SetKeepAliveConfig`: turns keep-alive on with an
+ * idle time before the first probe (TCP_KEEPIDLE), an interval between
+ * probes (TCP_KEEPINTVL) and a number of unanswered probes after which
+ * the connection is dropped (TCP_KEEPCNT). The times are `*_ms`
+ * arguments, rounded up to whole seconds (the kernel's unit, at least
+ * one): `NET_DEFAULT` is Go's 15 s, and any other negative value leaves
+ * the system's setting as it is (Go's negative). The count: 0 or
+ * `NET_DEFAULT` is Go's 9; another negative value leaves it as it is.
+ * `NET_EINVAL` on anything but a TCP connection.
+ */
+int64_t net_set_keepalive_config(int64_t conn, int64_t idle_ms, int64_t interval_ms, int64_t count);
 
 /**
  * Go's `ListenPacket`: binds a datagram socket to `address` on `network`

@@ -21,7 +21,7 @@
 mod common;
 use common::*;
 use gonet::*;
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -232,6 +232,63 @@ fn some_deadline(rng: &mut Rng) -> i64 {
     }
 }
 
+/// A count, size or time for the option setters: small, zero, negative
+/// or absurd.
+fn some_count(rng: &mut Rng) -> i64 {
+    match rng.below(6) {
+        0 => 0,
+        1 => -1,
+        2 => rng.below(100_000) as i64,
+        3 => i64::MAX,
+        4 => i64::MIN,
+        _ => rng.next() as i64,
+    }
+}
+
+type ControlFn = unsafe extern "C" fn(*const c_char, *const c_char, c_int, *mut c_void) -> i64;
+type FdFn = unsafe extern "C" fn(c_int, *mut c_void);
+
+static CONTROL_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// A control function for listen configs and dialers: checks what gonet
+/// passes, and refuses every third socket (with a code, or with a value
+/// that is no code) to exercise the failure paths.
+unsafe extern "C" fn stress_control(
+    network: *const c_char,
+    address: *const c_char,
+    fd: c_int,
+    _arg: *mut c_void,
+) -> i64 {
+    assert!(!network.is_null() && !address.is_null());
+    // SAFETY: the function only queries the descriptor.
+    unsafe { stress_fd_check(fd, null_mut()) };
+    match CONTROL_CALLS.fetch_add(1, Ordering::Relaxed) % 6 {
+        0 => NET_ESYSTEM,
+        3 => -1000,
+        _ => 0,
+    }
+}
+
+/// What `net_control` runs: the descriptor must be an open socket.
+unsafe extern "C" fn stress_fd_check(fd: c_int, _arg: *mut c_void) {
+    let mut t: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: t and len are live and sized for SO_TYPE.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut t as *mut c_int).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(
+        rc, 0,
+        "a control function got descriptor {fd}, which is no open socket"
+    );
+}
+
 /// The thread's share of the run.
 fn worker(
     pool: &Pool,
@@ -257,7 +314,7 @@ fn worker(
     while calls.count < CALLS_PER_THREAD {
         busy_since.store(start.elapsed().as_millis() as i64, Ordering::Relaxed);
         let h = pool.pick(&mut rng);
-        let choice = rng.below(118);
+        let choice = rng.below(126);
         busy_what.store(
             choice * 1_000_000_000_000 + h.rem_euclid(1_000_000_000_000) as u64,
             Ordering::Relaxed,
@@ -707,6 +764,128 @@ fn worker(
                         }
                     }
                 }
+                118..=119 => {
+                    let lc = calls.check("listen_config_new", net_listen_config_new());
+                    assert!(lc > 0, "seed {seed}: listen_config_new failed");
+                    pool.place(&mut rng, lc, &mut calls);
+                }
+                120..=122 => match rng.below(7) {
+                    0 => {
+                        calls.check(
+                            "listen_config_set_reuseport",
+                            net_listen_config_set_reuseport(h, rng.below(3) as i64 - 1),
+                        );
+                    }
+                    1 => {
+                        calls.check(
+                            "listen_config_set_backlog",
+                            net_listen_config_set_backlog(h, rng.next() as i64),
+                        );
+                    }
+                    2 => {
+                        calls.check(
+                            "listen_config_set_keepalive",
+                            net_listen_config_set_keepalive(h, rng.next() as i64),
+                        );
+                    }
+                    3 => {
+                        calls.check(
+                            "listen_config_set_keepalive_config",
+                            net_listen_config_set_keepalive_config(
+                                h,
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                            ),
+                        );
+                    }
+                    4 => {
+                        let f = if rng.chance(70) {
+                            Some(stress_control as ControlFn)
+                        } else {
+                            None
+                        };
+                        if rng.chance(50) {
+                            calls.check(
+                                "listen_config_set_control",
+                                net_listen_config_set_control(h, f, null_mut()),
+                            );
+                        } else {
+                            calls.check(
+                                "dialer_set_control",
+                                net_dialer_set_control(h, f, null_mut()),
+                            );
+                        }
+                    }
+                    5 => {
+                        calls.check(
+                            "dialer_set_keepalive_config",
+                            net_dialer_set_keepalive_config(
+                                h,
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                            ),
+                        );
+                    }
+                    _ => {
+                        let (net, addr) = match rng.below(4) {
+                            0 => (tcp.as_ptr(), c"127.0.0.1:0".as_ptr()),
+                            1 => (c"udp".as_ptr(), c"127.0.0.1:0".as_ptr()),
+                            _ => (some_network(&mut rng), some_string(&mut rng, pool, &mut s1)),
+                        };
+                        let l = if rng.chance(50) {
+                            calls.check(
+                                "listen_config_listen",
+                                net_listen_config_listen(h, net, addr),
+                            )
+                        } else {
+                            calls.check(
+                                "listen_config_listen_packet",
+                                net_listen_config_listen_packet(h, net, addr),
+                            )
+                        };
+                        if l > 0 {
+                            pool.place(&mut rng, l, &mut calls);
+                        }
+                    }
+                },
+                123..=125 => match rng.below(5) {
+                    0 => {
+                        let f = if rng.chance(95) {
+                            Some(stress_fd_check as FdFn)
+                        } else {
+                            None
+                        };
+                        calls.check("control", net_control(h, f, null_mut()));
+                    }
+                    1 => {
+                        calls.check("set_linger", net_set_linger(h, some_count(&mut rng)));
+                    }
+                    2 => {
+                        calls.check(
+                            "set_read_buffer",
+                            net_set_read_buffer(h, some_count(&mut rng)),
+                        );
+                    }
+                    3 => {
+                        calls.check(
+                            "set_write_buffer",
+                            net_set_write_buffer(h, some_count(&mut rng)),
+                        );
+                    }
+                    _ => {
+                        calls.check(
+                            "set_keepalive_config",
+                            net_set_keepalive_config(
+                                h,
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                            ),
+                        );
+                    }
+                },
                 _ => {
                     let code = match rng.below(3) {
                         0 => -(rng.below(16) as i64),

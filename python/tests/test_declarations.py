@@ -20,6 +20,8 @@ C_TYPES = {
     "char *": {ctypes.c_char_p, ctypes.c_void_p},
     "void *": {ctypes.c_void_p},
     "const void *": {ctypes.c_void_p},
+    "net_control_fn": {_ffi.CONTROL_FN},
+    "net_fd_fn": {_ffi.FD_FN},
 }
 
 

@@ -118,6 +118,8 @@ pub(crate) fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
 fn not_open(op: &'static str, h: i64) -> NetError {
     if handle::DIALERS.get(h).is_some() {
         NetError::invalid(op, format!("handle {h} is a dialer"))
+    } else if handle::LISTEN_CONFIGS.get(h).is_some() {
+        NetError::invalid(op, format!("handle {h} is a listen config"))
     } else {
         closed_error(op, h)
     }

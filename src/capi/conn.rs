@@ -199,8 +199,8 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
     })
 }
 
-/// Closes a connection, listener or dialer. Threads blocked on it wake and
-/// fail with `NET_ECLOSED` (dials of a closed dialer with
+/// Closes a connection, listener, dialer or listen config. Threads blocked
+/// on it wake and fail with `NET_ECLOSED` (dials of a closed dialer with
 /// `NET_ECANCELED`); the handle is never valid again. Returns 0, or
 /// `NET_ECLOSED` if it was already closed.
 ///
@@ -223,9 +223,10 @@ pub extern "C" fn net_close(handle: i64) -> i64 {
     const OP: &str = "close";
     call(OP, || {
         if handle::close(handle).is_none() {
-            match handle::DIALERS.remove(handle) {
-                Some(dialer) => dialer.cancel(),
-                None => return Err(closed_error(OP, handle)),
+            if let Some(dialer) = handle::DIALERS.remove(handle) {
+                dialer.cancel();
+            } else if handle::LISTEN_CONFIGS.remove(handle).is_none() {
+                return Err(closed_error(OP, handle));
             }
         }
         Ok(0)
@@ -339,7 +340,7 @@ pub extern "C" fn net_fd(handle: i64) -> i64 {
     call(OP, || Ok(i64::from(lookup(OP, handle)?.raw())))
 }
 
-fn tcp_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+pub(crate) fn tcp_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
     let fd = lookup_role(op, h, Role::Conn)?;
     if fd.net.is_unix() {
         return Err(fd.error(op, Cause::Invalid("not a TCP connection".to_owned())));

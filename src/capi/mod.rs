@@ -8,7 +8,9 @@ mod conn;
 mod copy;
 mod dial;
 mod iface;
+mod listen_config;
 mod nonblock;
+mod options;
 mod packet;
 
 pub use boundary::{NET_DEFAULT, NET_FOREVER, net_last_error, net_strerror, net_version};
@@ -16,5 +18,7 @@ pub use conn::*;
 pub use copy::*;
 pub use dial::*;
 pub use iface::*;
+pub use listen_config::*;
 pub use nonblock::*;
+pub use options::*;
 pub use packet::*;

@@ -4,7 +4,7 @@
 use super::dial::{self, DialOptions};
 use super::dialop::DialOp;
 use super::fd::NetFd;
-use super::sock::KEEPALIVE_PERIOD;
+use super::sock::{Control, KEEPALIVE_PERIOD, KeepAliveConfig};
 use crate::error::Result;
 use crate::poll::{NO_DEADLINE, now_ns};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +19,8 @@ struct Settings {
     local_addr: Option<String>,
     fallback_delay: Option<Duration>,
     keepalive: Option<Duration>,
+    keepalive_config: Option<KeepAliveConfig>,
+    control: Option<Control>,
 }
 
 impl Default for Settings {
@@ -30,6 +32,8 @@ impl Default for Settings {
             local_addr: None,
             fallback_delay: Some(dial::DEFAULT_FALLBACK_DELAY),
             keepalive: Some(KEEPALIVE_PERIOD),
+            keepalive_config: None,
+            control: None,
         }
     }
 }
@@ -65,6 +69,14 @@ impl Dialer {
         self.settings().keepalive = period;
     }
 
+    pub fn set_keepalive_config(&self, config: KeepAliveConfig) {
+        self.settings().keepalive_config = Some(config);
+    }
+
+    pub fn set_control(&self, control: Option<Control>) {
+        self.settings().control = control;
+    }
+
     fn options(&self) -> DialOptions {
         let s = self.settings().clone();
         let deadline = s.timeout.map_or(NO_DEADLINE, |t| {
@@ -76,6 +88,8 @@ impl Dialer {
             local_addr: s.local_addr,
             fallback_delay: s.fallback_delay,
             keepalive: s.keepalive,
+            keepalive_config: s.keepalive_config,
+            control: s.control,
         }
     }
 

@@ -13,10 +13,11 @@ use crate::poll::{
     self, CancelHeldOff, Direction, NO_DEADLINE, WaitList, fork_generation, now_ns, sys,
 };
 use socket2::Socket;
+use std::cell::RefCell;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock, RwLock};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -63,6 +64,18 @@ pub struct NetFd {
     /// `fork_generation()` when the descriptor was made: a forked
     /// child shares the sockets it inherited with its parent.
     fork_generation: u32,
+    /// Held for reading by each `net_control` call while its function
+    /// runs; `close` takes it for writing, so it returns only once they
+    /// are done (Go's `RawConn.Control` holds a reference `Close` waits
+    /// for).
+    control_lock: RwLock<()>,
+}
+
+thread_local! {
+    /// The descriptors whose control functions are running on this
+    /// thread: a function that closes its own handle must not wait for
+    /// itself.
+    static IN_CONTROL: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Go's `OpError` for `op` on a descriptor of this network, role and
@@ -146,6 +159,57 @@ impl NetFd {
             waiters: WaitList::default(),
             unlink_on_close: None,
             fork_generation: fork_generation(),
+            control_lock: RwLock::new(()),
+        }
+    }
+
+    /// Go's `RawConn.Control`: runs `f` with the descriptor, which stays
+    /// open and is not reused meanwhile (a concurrent `close` waits for
+    /// `f` to return). Fails with "use of closed network connection" once
+    /// the descriptor is closed.
+    pub fn control(&self, op: &'static str, f: impl FnOnce(RawFd)) -> Result<()> {
+        let me = self as *const NetFd as usize;
+        // A control function calling `net_control` on its own handle holds
+        // the lock already; taking it again could wait behind a `close`
+        // that waits for it.
+        let _held = (!self.in_control_here())
+            .then(|| self.control_lock.read().unwrap_or_else(|e| e.into_inner()));
+        // Checked under the lock: `close` marks the descriptor closed and
+        // then takes the lock, so a control that gets in after the mark
+        // sees it, and one that got in before is waited for.
+        if self.is_closed() {
+            return Err(self.error(op, Cause::Closed));
+        }
+        IN_CONTROL.with(|c| c.borrow_mut().push(me));
+        struct Leave(usize);
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                let _ = IN_CONTROL.try_with(|c| {
+                    let mut c = c.borrow_mut();
+                    if let Some(i) = c.iter().rposition(|&p| p == self.0) {
+                        c.remove(i);
+                    }
+                });
+            }
+        }
+        let _leave = Leave(me);
+        f(self.raw());
+        Ok(())
+    }
+
+    /// Whether a control function of this descriptor is running on the
+    /// calling thread.
+    fn in_control_here(&self) -> bool {
+        let me = self as *const NetFd as usize;
+        IN_CONTROL
+            .try_with(|c| c.borrow().contains(&me))
+            .unwrap_or(false)
+    }
+
+    /// Waits for control functions running on other threads to return.
+    fn wait_for_controls(&self) {
+        if !self.in_control_here() {
+            drop(self.control_lock.write().unwrap_or_else(|e| e.into_inner()));
         }
     }
 
@@ -468,6 +532,7 @@ impl NetFd {
     /// The socket itself is closed when the last user drops its reference.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        self.wait_for_controls();
         let blocked = self.waiters.wake_all_and_find_blocked();
         if self.inherited() {
             // A socket shared with the parent (a server that forks a

@@ -9,9 +9,9 @@
 //! reads and writes, accept), `packet` (datagram reads and writes on it),
 //! `nonblock` (one-attempt reads, writes and accepts for event loops),
 //! `conn` (what a read or write is for each kind of descriptor), `copy`,
-//! `dgram` (datagram sockets), `listen`, `dialop` (one dial in progress),
-//! `dial`, `dialer`. `iface` (interfaces and their addresses) stands
-//! apart, on `error` alone.
+//! `dgram` (datagram sockets), `listen`, `listen_config`, `dialop` (one
+//! dial in progress), `dial`, `dialer`. `iface` (interfaces and their
+//! addresses) stands apart, on `error` alone.
 
 mod addr;
 mod conn;
@@ -23,6 +23,7 @@ mod dialop;
 mod fd;
 mod iface;
 mod listen;
+mod listen_config;
 mod lookup;
 mod nonblock;
 mod packet;
@@ -39,5 +40,6 @@ pub(crate) use dialop::DialOp;
 pub(crate) use fd::{Ends, NetFd, Role};
 pub(crate) use iface::{flag_words, hardware_text, interface_addrs, interfaces};
 pub(crate) use listen::listen;
+pub(crate) use listen_config::ListenConfig;
 pub(crate) use lookup::{lookup_host, lookup_port};
-pub(crate) use sock::{KEEPALIVE_PERIOD, set_keepalive};
+pub(crate) use sock::{Control, KEEPALIVE_PERIOD, KeepAliveConfig, set_keepalive};
