@@ -289,6 +289,13 @@ int64_t net_write(int64_t conn, const void *buf, size_t len);
  * error); otherwise the message names the peer alone, as Go's `OpError`
  * does without a source (`read tcp 127.0.0.1:34751: ...`): finding it at
  * close would cost every connection a system call.
+ *
+ * A listener's close, as Go's, closes this process's descriptor only:
+ * other processes sharing the socket (prefork workers, a program it was
+ * passed to) keep listening. It returns once no other thread of the
+ * process uses the listener, so its port is free for a new listener at
+ * once, unless a child forked meanwhile still holds a copy (until that
+ * child execs).
  */
 int64_t net_close(int64_t handle);
 
@@ -355,8 +362,11 @@ int64_t net_remote_addr(int64_t handle, char *buf, size_t len);
  * gonet's: do not close it, read or write it directly, or change its
  * flags. It is valid until `net_close`; after that its number may be
  * reused, so stop watching it before closing the handle. A close from
- * another thread shuts a blocked or listening socket down, which a
- * watcher sees as ready (the call then fails with `NET_ECLOSED`).
+ * another thread shuts a blocked stream or datagram socket down, which a
+ * watcher sees as ready (the call then fails with `NET_ECLOSED`); a
+ * listener's close closes this process's descriptor only, as Go's does
+ * (other processes may share the socket), so a watcher of a listener
+ * sees nothing: stop watching it first.
  * `NET_ECLOSED` for a closed or unknown handle, `NET_EINVAL` for a dialer.
  */
 int64_t net_fd(int64_t handle);
@@ -536,6 +546,48 @@ int64_t net_split_host_port(const char *hostport,
  * (with `len` 0) or valid for writes of `len` bytes.
  */
 int64_t net_join_host_port(const char *host, const char *port, char *buf, size_t len);
+
+/**
+ * Go's `FileConn`: a connection handle for the socket `fd`, which is
+ * duplicated: the caller keeps `fd` and closes it when done, and closing
+ * the handle leaves `fd` open. A connected stream socket (TCP, Unix)
+ * gives a stream handle; a datagram socket (UDP, `unixgram`) a packet
+ * handle, as Go's `FileConn` gives a `UDPConn`. The kind is read from the
+ * socket (SO_TYPE, SO_DOMAIN, SO_ACCEPTCONN). The open file is shared, so
+ * its blocking mode changes for `fd` too: blocking for a stream
+ * connection, non-blocking for a listener or a datagram socket (Go makes
+ * every one non-blocking). Fails
+ * with Go's message: `NET_ESYSTEM` and `file file+net fd 5: getsockopt:
+ * socket operation on non-socket` for a pipe or a file, `NET_EINVAL` and
+ * `file file+net fd 5: invalid argument` for a listening socket.
+ */
+int64_t net_file_conn(int fd);
+
+/**
+ * Go's `FileListener`: a listener handle for the listening stream socket
+ * `fd` (TCP or Unix), duplicated as `net_file_conn` describes; the
+ * listener made by systemd's socket activation (descriptor 3 when
+ * `LISTEN_FDS` is set), for one. Closing the handle never removes a Unix
+ * socket's file. `NET_EINVAL` (`file file+net fd 5: invalid argument`)
+ * for a socket that is not listening.
+ */
+int64_t net_file_listener(int fd);
+
+/**
+ * Go's `FilePacketConn`: a packet handle for the datagram socket `fd`
+ * (UDP or `unixgram`, bound or connected), duplicated as `net_file_conn`
+ * describes. `NET_EINVAL` for a stream socket.
+ */
+int64_t net_file_packet_conn(int fd);
+
+/**
+ * Go's `File`: a new descriptor for the socket of connection, listener
+ * or packet handle `h`, close-on-exec, which the caller owns and closes;
+ * the handle stays open and independent of it. To hand the socket to a
+ * program started with exec, clear close-on-exec on the copy in the
+ * child. Returns the descriptor (>= 0), or `NET_ECLOSED`.
+ */
+int64_t net_file(int64_t h);
 
 /**
  * Go's `net.Interfaces`: every network interface, one a line in index

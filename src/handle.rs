@@ -203,7 +203,7 @@ pub fn close(handle: i64) -> Option<()> {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some((handle, ends));
     };
-    FDS.remove_with(handle, remember)?.close();
+    NetFd::close_last(FDS.remove_with(handle, remember)?);
     Some(())
 }
 

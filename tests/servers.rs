@@ -626,3 +626,182 @@ fn buffer_sizes_and_keepalive_config_reach_the_socket() {
     close_all(&[c, s, c2, s2, p, l, d]);
     assert_eq!(net_set_read_buffer(c, 1), NET_ECLOSED);
 }
+
+fn expect_err(rc: i64, code: i64, message: &str) {
+    assert_eq!(rc, code, "{}", last_error());
+    assert_eq!(last_error(), message);
+}
+
+#[test]
+fn sockets_made_elsewhere_become_handles_and_stay_the_callers() {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    let _serial = serial();
+    let (l0, c0, s0) = tcp_pair();
+    close_all(&[c0, s0, l0]);
+    let fds = open_fds();
+    {
+        // A TCP listener: adopted, accepting; the caller's copy still works.
+        let std_l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let l = net_file_listener(std_l.as_raw_fd());
+        assert!(l > 0, "{}", last_error());
+        let addr = std_l.local_addr().unwrap().to_string();
+        assert_eq!(local_addr(l), addr);
+        let c = dial("tcp", &addr);
+        let s = net_accept(l);
+        assert!(s > 0, "{}", last_error());
+        assert_eq!(write(c, b"ping"), 4);
+        assert_eq!(read_exact(s, 4), b"ping");
+        assert_eq!(sockopt(s, libc::IPPROTO_TCP, libc::TCP_NODELAY), 1);
+        close_all(&[c, s, l]);
+        let mut other = std::net::TcpStream::connect(&addr).unwrap();
+        let (mut got, _) = std_l.accept().unwrap();
+        other.write_all(b"x").unwrap();
+        let mut b = [0u8; 1];
+        got.read_exact(&mut b).unwrap();
+
+        // A TCP connection: the handle and the caller's stream are one socket.
+        let c = net_file_conn(other.as_raw_fd());
+        assert!(c > 0, "{}", last_error());
+        assert_eq!(remote_addr(c), got.local_addr().unwrap().to_string());
+        assert_eq!(write(c, b"from gonet"), 10);
+        let mut b = [0u8; 10];
+        got.read_exact(&mut b).unwrap();
+        assert_eq!(&b, b"from gonet");
+        assert_eq!(net_close(c), 0);
+        other.write_all(b"still open").unwrap();
+        let mut b = [0u8; 10];
+        got.read_exact(&mut b).unwrap();
+
+        // Wrong kinds, with Go's message.
+        let lfd = std_l.as_raw_fd();
+        expect_err(
+            net_file_conn(lfd),
+            NET_EINVAL,
+            &format!("file file+net fd {lfd}: invalid argument"),
+        );
+        let cfd = other.as_raw_fd();
+        expect_err(
+            net_file_listener(cfd),
+            NET_EINVAL,
+            &format!("file file+net fd {cfd}: invalid argument"),
+        );
+        expect_err(
+            net_file_packet_conn(cfd),
+            NET_EINVAL,
+            &format!("file file+net fd {cfd}: invalid argument"),
+        );
+    }
+    {
+        // Unix: a listener whose file stays when the handle closes, and a
+        // connection.
+        let dir = scratch("servers_file_unix");
+        let path = dir.join("s");
+        let std_l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let l = net_file_listener(std_l.as_raw_fd());
+        assert!(l > 0, "{}", last_error());
+        let p = path.display().to_string();
+        let c = dial("unix", &p);
+        let s = net_accept(l);
+        assert!(s > 0, "{}", last_error());
+        assert_eq!(write(s, b"hi"), 2);
+        assert_eq!(read_exact(c, 2), b"hi");
+        close_all(&[c, s, l]);
+        assert!(path.exists(), "the caller's socket file stays");
+        let (mut a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let h = net_file_conn(b.as_raw_fd());
+        assert!(h > 0, "{}", last_error());
+        a.write_all(b"unix").unwrap();
+        assert_eq!(read_exact(h, 4), b"unix");
+        assert_eq!(net_close(h), 0);
+    }
+    {
+        // UDP and unixgram: packet handles, from both functions.
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let uaddr = u.local_addr().unwrap().to_string();
+        let p = net_file_packet_conn(u.as_raw_fd());
+        assert!(p > 0, "{}", last_error());
+        let q = listen_packet("udp", "127.0.0.1:0");
+        assert_eq!(write_to(q, b"dgram", &uaddr), 5);
+        let mut buf = [0u8; 16];
+        let (n, from) = read_from(p, &mut buf);
+        assert_eq!((n, from), (5, local_addr(q)));
+        let pc = net_file_conn(u.as_raw_fd());
+        assert!(pc > 0, "{}", last_error());
+        assert_eq!(write_to(pc, b"back", &local_addr(q)), 4);
+        assert_eq!(read_from(q, &mut buf).0, 4);
+        expect_err(
+            net_file_listener(u.as_raw_fd()),
+            NET_EINVAL,
+            &format!("file file+net fd {}: invalid argument", u.as_raw_fd()),
+        );
+        close_all(&[p, pc, q]);
+        let (a, b) = std::os::unix::net::UnixDatagram::pair().unwrap();
+        let g = net_file_packet_conn(b.as_raw_fd());
+        assert!(g > 0, "{}", last_error());
+        a.send(b"gram").unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(read(g, &mut buf), 4);
+        assert_eq!(write(g, b"back"), 4);
+        assert_eq!(a.recv(&mut buf).unwrap(), 4);
+        assert_eq!(net_close(g), 0);
+    }
+    {
+        // A pipe and a regular file are refused with Go's message, and
+        // stay open.
+        let mut pipe = [0 as c_int; 2];
+        // SAFETY: pipe has room for two descriptors.
+        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+        let not_socket = |fd: c_int| {
+            format!("file file+net fd {fd}: getsockopt: socket operation on non-socket")
+        };
+        expect_err(net_file_conn(pipe[0]), NET_ESYSTEM, &not_socket(pipe[0]));
+        expect_err(
+            net_file_listener(pipe[1]),
+            NET_ESYSTEM,
+            &not_socket(pipe[1]),
+        );
+        // SAFETY: pipe[1] is open; the byte is live.
+        assert_eq!(unsafe { libc::write(pipe[1], b"p".as_ptr().cast(), 1) }, 1);
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        expect_err(
+            net_file_packet_conn(file.as_raw_fd()),
+            NET_ESYSTEM,
+            &not_socket(file.as_raw_fd()),
+        );
+        // SAFETY: both are open and this test's.
+        unsafe {
+            libc::close(pipe[0]);
+            libc::close(pipe[1]);
+        }
+        expect_err(
+            net_file_conn(-1),
+            NET_ESYSTEM,
+            "file file+net fd -1: fcntl: bad file descriptor",
+        );
+    }
+    {
+        // Out: net_file gives a close-on-exec copy that outlives the handle.
+        let (l, c, s) = tcp_pair();
+        let f = net_file(c);
+        assert!(f >= 0, "{}", last_error());
+        let f = f as c_int;
+        // SAFETY: f is open.
+        let flags = unsafe { libc::fcntl(f, libc::F_GETFD) };
+        assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
+        assert_eq!(net_close(c), 0);
+        // SAFETY: f is open; the bytes are live.
+        assert_eq!(unsafe { libc::write(f, b"after".as_ptr().cast(), 5) }, 5);
+        assert_eq!(read_exact(s, 5), b"after");
+        // SAFETY: f is this test's.
+        unsafe { libc::close(f) };
+        assert_eq!(net_file(c), NET_ECLOSED);
+        let lf = net_file(l);
+        assert!(lf >= 0);
+        // SAFETY: lf is this test's.
+        unsafe { libc::close(lf as c_int) };
+        close_all(&[s, l]);
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(open_fds(), fds, "a descriptor leaked");
+}

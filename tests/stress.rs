@@ -314,7 +314,7 @@ fn worker(
     while calls.count < CALLS_PER_THREAD {
         busy_since.store(start.elapsed().as_millis() as i64, Ordering::Relaxed);
         let h = pool.pick(&mut rng);
-        let choice = rng.below(126);
+        let choice = rng.below(128);
         busy_what.store(
             choice * 1_000_000_000_000 + h.rem_euclid(1_000_000_000_000) as u64,
             Ordering::Relaxed,
@@ -850,6 +850,27 @@ fn worker(
                         }
                     }
                 },
+                126..=127 => {
+                    // Descriptors in: the pool's own (duplicated by net_file),
+                    // and numbers that are no socket or not open.
+                    let fd = match rng.below(4) {
+                        0 => -1,
+                        1 => c_int::MAX,
+                        _ => calls.check("file", net_file(h)) as c_int,
+                    };
+                    let adopted = match rng.below(3) {
+                        0 => calls.check("file_conn", net_file_conn(fd)),
+                        1 => calls.check("file_listener", net_file_listener(fd)),
+                        _ => calls.check("file_packet_conn", net_file_packet_conn(fd)),
+                    };
+                    if fd >= 0 && fd != c_int::MAX {
+                        // The copy net_file gave is this thread's to close.
+                        libc::close(fd);
+                    }
+                    if adopted > 0 {
+                        pool.place(&mut rng, adopted, &mut calls);
+                    }
+                }
                 123..=125 => match rng.below(5) {
                     0 => {
                         let f = if rng.chance(95) {

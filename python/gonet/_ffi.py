@@ -166,6 +166,10 @@ FUNCTIONS: Dict[str, Tuple[_CType, Tuple[_CType, ...]]] = {
     "net_set_read_buffer": (_i64, (_i64, _i64)),
     "net_set_write_buffer": (_i64, (_i64, _i64)),
     "net_set_keepalive_config": (_i64, (_i64, _i64, _i64, _i64)),
+    "net_file_conn": (_i64, (_int,)),
+    "net_file_listener": (_i64, (_int,)),
+    "net_file_packet_conn": (_i64, (_int,)),
+    "net_file": (_i64, (_i64,)),
 }
 
 

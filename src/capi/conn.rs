@@ -218,6 +218,13 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
 /// error); otherwise the message names the peer alone, as Go's `OpError`
 /// does without a source (`read tcp 127.0.0.1:34751: ...`): finding it at
 /// close would cost every connection a system call.
+///
+/// A listener's close, as Go's, closes this process's descriptor only:
+/// other processes sharing the socket (prefork workers, a program it was
+/// passed to) keep listening. It returns once no other thread of the
+/// process uses the listener, so its port is free for a new listener at
+/// once, unless a child forked meanwhile still holds a copy (until that
+/// child execs).
 #[unsafe(no_mangle)]
 pub extern "C" fn net_close(handle: i64) -> i64 {
     const OP: &str = "close";
@@ -331,8 +338,11 @@ pub unsafe extern "C" fn net_remote_addr(handle: i64, buf: *mut c_char, len: usi
 /// gonet's: do not close it, read or write it directly, or change its
 /// flags. It is valid until `net_close`; after that its number may be
 /// reused, so stop watching it before closing the handle. A close from
-/// another thread shuts a blocked or listening socket down, which a
-/// watcher sees as ready (the call then fails with `NET_ECLOSED`).
+/// another thread shuts a blocked stream or datagram socket down, which a
+/// watcher sees as ready (the call then fails with `NET_ECLOSED`); a
+/// listener's close closes this process's descriptor only, as Go's does
+/// (other processes may share the socket), so a watcher of a listener
+/// sees nothing: stop watching it first.
 /// `NET_ECLOSED` for a closed or unknown handle, `NET_EINVAL` for a dialer.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_fd(handle: i64) -> i64 {

@@ -7,6 +7,7 @@ mod boundary;
 mod conn;
 mod copy;
 mod dial;
+mod file;
 mod iface;
 mod listen_config;
 mod nonblock;
@@ -17,6 +18,7 @@ pub use boundary::{NET_DEFAULT, NET_FOREVER, net_last_error, net_strerror, net_v
 pub use conn::*;
 pub use copy::*;
 pub use dial::*;
+pub use file::*;
 pub use iface::*;
 pub use listen_config::*;
 pub use nonblock::*;

@@ -441,30 +441,10 @@ impl NetFd {
         let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             self.check(OP, Direction::Read)?;
-            let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
-            let result = if no_deadline() && poll::can_block() {
-                // The listener is blocking: wait in accept4 itself, as a
-                // read waits in recv, woken by close (shutdown) and by a
-                // deadline (the wake signal).
-                let blocked = self.waiters.block_in(
-                    Direction::Read,
-                    || !self.is_closed() && no_deadline(),
-                    || sys::accept(self.raw()),
-                );
-                match blocked {
-                    None => continue,
-                    Some(Err(_)) if self.is_closed() => {
-                        return Err(self.error(OP, Cause::Closed));
-                    }
-                    Some(result) => result,
-                }
-            } else if sys::readable(self.raw()) {
-                // Accepts are serialised by the read lock, so a queued
-                // connection is still there: accept4 does not block.
-                sys::accept(self.raw())
-            } else {
-                Err(libc::EAGAIN)
-            };
+            // The listener is non-blocking (see `sock::listener_socket`):
+            // accept4 takes a queued connection or says EAGAIN, and the
+            // wait is in poll, woken by close and deadline changes.
+            let result = sys::accept(self.raw());
             match result {
                 Ok((fd, peer)) => return Ok(self.accepted(fd, &peer)),
                 Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
@@ -546,18 +526,45 @@ impl NetFd {
             }
             return;
         }
-        // A listener stops listening now, not when its descriptor goes: a
-        // child forked by another thread holds a copy of the descriptor
-        // until it execs, and meanwhile the port could not be listened on
-        // again. Shutting a TCP listener down takes it out of listening.
-        if self.role == Role::Listener || blocked {
-            // Wakes threads blocked in recv, send or accept4; a thread that
+        if self.role == Role::Listener {
+            // A listener closes this process's descriptor only, as Go's
+            // does: other processes may share the socket (prefork workers
+            // the master forked, a socket adopted with `net_file_listener`
+            // or handed out with `net_file`), and shutting it down would
+            // stop it listening for all of them. Its blocked accepts are
+            // woken with the wake signal; `close_last` then waits for them
+            // to let go, so that the port is free when `net_close`
+            // returns, unless another process holds a copy (a child
+            // between fork and exec, for one: the window Go has too).
+            if blocked {
+                self.waiters.interrupt_blocked(Direction::Both);
+            }
+        } else if blocked {
+            // Wakes threads blocked in recv or send; a thread that
             // registers after this look sees the closed flag and does not
             // block.
             let _ = self.sock.shutdown(std::net::Shutdown::Both);
         }
         if let Some(path) = &self.unlink_on_close {
             let _ = std::fs::remove_file(&**path);
+        }
+    }
+
+    /// `close`, and for a listener, as Go's `Close` does, a wait (of at
+    /// most a second) for the threads still using it to let go, so that
+    /// its descriptor is closed when this returns. The threads in accept
+    /// were woken by `close` and leave at once; anything else holds the
+    /// descriptor for the length of one call.
+    pub fn close_last(fd: std::sync::Arc<NetFd>) {
+        fd.close();
+        if fd.role != Role::Listener || fd.in_control_here() {
+            return;
+        }
+        let give_up = now_ns() + 1_000_000_000;
+        let mut pause = 10_u64;
+        while std::sync::Arc::strong_count(&fd) > 1 && now_ns() < give_up {
+            std::thread::sleep(std::time::Duration::from_micros(pause));
+            pause = (pause * 2).min(1000);
         }
     }
 

@@ -81,9 +81,8 @@ impl NetFd {
     pub fn try_accept(&self) -> Result<NetFd> {
         const OP: &str = "accept";
         self.check(OP, Direction::Read)?;
-        self.begin_nonblocking()
-            .syscall("fcntl")
-            .map_err(|c| self.error(OP, c))?;
+        // Every listener is non-blocking (`sock::listener_socket`, and
+        // `file.rs` for adopted ones), so accept4 never waits here.
         let result = loop {
             match sys::accept(self.raw()) {
                 // A connection that died in the queue: try the next one.
@@ -91,7 +90,6 @@ impl NetFd {
                 other => break other,
             }
         };
-        self.end_nonblocking();
         match result {
             Ok((fd, peer)) => Ok(self.accepted(fd, &peer)),
             Err(libc::EAGAIN) => Err(self.error(OP, Cause::WouldBlock(OP))),
