@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /** The version of this header: net_version() returns the same, as "MAJOR.MINOR.PATCH". */
 #define GONET_VERSION_MAJOR 0
@@ -126,6 +127,11 @@
  * length, so a longer one is never cut off unnoticed.
  */
 #define NET_ADDR_MAX 128
+
+/**
+ * The most descriptors one message carries (Linux's SCM_MAX_FD).
+ */
+#define MAX_FDS 253
 
 /**
  * A control function (Go's `ListenConfig.Control` and `Dialer.Control`):
@@ -910,6 +916,70 @@ int64_t net_read_from(int64_t h, void *buf, size_t len, char *addr, size_t addr_
  * is NULL or a NUL-terminated string.
  */
 int64_t net_write_to(int64_t h, const void *buf, size_t len, const char *addr);
+
+/**
+ * Go's `UnixConn.WriteMsgUnix` with `SCM_RIGHTS`: writes `len` bytes of
+ * `buf` and passes the `nfds` descriptors of `fds` to the peer of Unix
+ * handle `h` (stream or connected `unixgram`); the caller keeps its own.
+ * On a stream every byte is written, or the call fails, and the
+ * descriptors travel with the first; then `len` must be at least 1. A
+ * datagram goes whole. Returns `len`. `NET_EINVAL` for more than 253
+ * descriptors (the kernel's limit per message), for a handle that is not
+ * Unix, and (`sendmsg: bad file descriptor`) for a descriptor that is not
+ * open.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for reads of `len` bytes; `fds`
+ * is NULL (with `nfds` 0) or valid for reads of `nfds` ints.
+ */
+int64_t net_write_msg_unix(int64_t h, const void *buf, size_t len, const int *fds, size_t nfds);
+
+/**
+ * Go's `UnixConn.ReadMsgUnix` with `SCM_RIGHTS`: reads into `buf` as
+ * `net_read` does (at least 1 byte, 0 at end of stream; one datagram)
+ * and stores the descriptors that came with the data, close-on-exec and
+ * now the caller's, in `fds`, their count in `*nfds`. Returns the bytes
+ * read. Descriptors beyond `fds_cap` are closed by gonet, and the call
+ * then fails with `NET_EMSGSIZE` (`... 3 descriptors received did not
+ * fit in room for 1, and were closed`); those that fit are still in
+ * `fds` and counted in `*nfds`, and the data read in `buf`: close them.
+ * Likewise when the kernel had to drop descriptors (MSG_CTRUNC). A
+ * datagram longer than `len` fails with `NET_EMSGSIZE` as `net_read`
+ * does, its descriptors delivered all the same.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes; `fds`
+ * is NULL (with `fds_cap` 0) or valid for writes of `fds_cap` ints;
+ * `nfds` is NULL or valid for a write.
+ */
+int64_t net_read_msg_unix(int64_t h, void *buf, size_t len, int *fds, size_t fds_cap, size_t *nfds);
+
+/**
+ * The credentials of the process at the other end of Unix handle `h`
+ * (`SO_PEERCRED`), as they were when the connection was made: its
+ * process, user and group ids into `*pid`, `*uid`, `*gid` (each may be
+ * NULL). A server can decide by them who may talk to it. Returns 0, or
+ * `NET_EINVAL` for a handle that is not Unix.
+ *
+ * # Safety
+ * `pid`, `uid` and `gid` are each NULL or valid for a write.
+ */
+int64_t net_unix_peer_cred(int64_t h, int64_t *pid, int64_t *uid, int64_t *gid);
+
+/**
+ * Go's `net.Buffers.WriteTo`: writes the `iovcnt` buffers of `iov` in
+ * order, every byte or an error, never interleaved with another thread's
+ * write, with `sendmsg` (one call when the kernel takes it all). Returns
+ * the total length. On a connected packet handle they go as one
+ * datagram. `NET_EINVAL` for a negative `iovcnt`, a NULL `iov` with
+ * `iovcnt` > 0, a NULL base with a non-zero length, or lengths that add
+ * up to more than `SSIZE_MAX`.
+ *
+ * # Safety
+ * `iov` is NULL (with `iovcnt` 0) or valid for reads of `iovcnt`
+ * `struct iovec`s, each of whose bases is valid for reads of its length.
+ */
+int64_t net_writev(int64_t h, const struct iovec *iov, int iovcnt);
 
 #ifdef __cplusplus
 }  // extern "C"

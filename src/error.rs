@@ -178,6 +178,14 @@ pub enum Cause {
     /// for, as Go's `FileConn` says: `invalid argument` and the like.
     #[error("{}", errno_text(*.0))]
     Errno(i32),
+    /// Descriptors received beyond the room the reader gave, which gonet
+    /// closed (`net_read_msg_unix`).
+    #[error("{received} descriptors received did not fit in room for {room}, and were closed")]
+    FdsClosed { received: usize, room: usize },
+    /// The kernel cut a message's control data short, dropping
+    /// descriptors sent with it (MSG_CTRUNC).
+    #[error("control data truncated: descriptors sent were lost")]
+    ControlTruncated,
     /// A bug in gonet caught at the C boundary (a panic).
     #[error("internal error: {0}")]
     Internal(String),
@@ -205,6 +213,7 @@ impl Cause {
                 .filter(|c| *c != Code::Internal)
                 .unwrap_or(Code::System),
             Cause::Errno(errno) => Code::from_errno(*errno),
+            Cause::FdsClosed { .. } | Cause::ControlTruncated => Code::MsgSize,
             Cause::Internal(_) => Code::Internal,
         }
     }

@@ -292,6 +292,7 @@ fn a_failing_control_aborts_with_its_code_and_leaks_nothing() {
     let _serial = serial();
     // A first connection makes this thread's waker, kept for the thread's
     // life, before counting.
+    warm_waker();
     let (l0, c0, s0) = tcp_pair();
     let target = local_addr(l0);
     close_all(&[c0, s0]);
@@ -410,8 +411,7 @@ fn listen_queue_limit(addr: &str) -> u64 {
 #[test]
 fn net_control_racing_close_never_sees_a_closed_descriptor() {
     let _serial = serial();
-    let (l0, c0, s0) = tcp_pair();
-    close_all(&[c0, s0, l0]);
+    warm_waker();
     let fds = open_fds();
     unsafe extern "C" fn check_open(fd: c_int, arg: *mut c_void) {
         // SAFETY: arg is a live AtomicBool.
@@ -637,8 +637,7 @@ fn sockets_made_elsewhere_become_handles_and_stay_the_callers() {
     use std::io::{Read, Write};
     use std::os::fd::AsRawFd;
     let _serial = serial();
-    let (l0, c0, s0) = tcp_pair();
-    close_all(&[c0, s0, l0]);
+    warm_waker();
     let fds = open_fds();
     {
         // A TCP listener: adopted, accepting; the caller's copy still works.
@@ -804,4 +803,298 @@ fn sockets_made_elsewhere_become_handles_and_stay_the_callers() {
     }
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(open_fds(), fds, "a descriptor leaked");
+}
+
+/// Makes this thread's waker (one eventfd per thread that ever waits in
+/// poll, kept until the thread ends) before a test counts descriptors:
+/// a read that times out waits once.
+fn warm_waker() {
+    let (l, c, s) = tcp_pair();
+    assert_eq!(net_set_read_deadline(c, 5), 0);
+    assert_eq!(read(c, &mut [0u8; 1]), NET_ETIMEOUT);
+    close_all(&[c, s, l]);
+}
+
+fn unix_pair(network: &str, name: &str) -> (i64, i64, Option<i64>) {
+    let dir = scratch(name);
+    let path = dir.join("s").display().to_string();
+    if network == "unix" {
+        let l = listen("unix", &path);
+        let c = dial("unix", &path);
+        let s = net_accept(l);
+        assert!(s > 0, "{}", last_error());
+        (c, s, Some(l))
+    } else {
+        let server = listen_packet("unixgram", &path);
+        let client = dial("unixgram", &path);
+        (client, server, None)
+    }
+}
+
+fn send_fds(h: i64, data: &[u8], fds: &[c_int]) -> i64 {
+    // SAFETY: data and fds are live for their lengths.
+    unsafe { net_write_msg_unix(h, data.as_ptr().cast(), data.len(), fds.as_ptr(), fds.len()) }
+}
+
+fn recv_fds(h: i64, len: usize, cap: usize) -> (i64, Vec<u8>, Vec<c_int>) {
+    let mut buf = vec![0u8; len];
+    let mut fds = vec![-1 as c_int; cap];
+    let mut n: usize = 0;
+    // SAFETY: buf, fds and n are live for their lengths.
+    let rc = unsafe {
+        net_read_msg_unix(
+            h,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            fds.as_mut_ptr(),
+            cap,
+            &mut n,
+        )
+    };
+    buf.truncate(rc.max(0) as usize);
+    fds.truncate(n);
+    (rc, buf, fds)
+}
+
+/// A pipe whose write end goes through a socket: what the receiver reads
+/// from its copy of the read end shows it is the same pipe.
+fn check_same_pipe(sent_write_end: c_int, got: c_int, tag: u8) {
+    // SAFETY: both descriptors are open; the byte is live.
+    unsafe {
+        assert_eq!(libc::write(sent_write_end, [tag].as_ptr().cast(), 1), 1);
+        let flags = libc::fcntl(got, libc::F_GETFD);
+        assert_eq!(
+            flags & libc::FD_CLOEXEC,
+            libc::FD_CLOEXEC,
+            "received descriptors are close-on-exec"
+        );
+    }
+}
+
+#[test]
+fn descriptors_pass_over_unix_sockets_and_none_leak() {
+    let _serial = serial();
+    warm_waker();
+    let fds_before = open_fds();
+    for network in ["unix", "unixgram"] {
+        let (c, s, l) = unix_pair(network, &format!("servers_fds_{network}"));
+        // One descriptor: a pipe's write end.
+        let mut pipe = [0 as c_int; 2];
+        // SAFETY: pipe has room for two.
+        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+        assert_eq!(send_fds(c, b"one", &[pipe[1]]), 3, "{}", last_error());
+        let (n, data, got) = recv_fds(s, 16, 4);
+        assert_eq!(
+            (n, &data[..], got.len()),
+            (3, &b"one"[..], 1),
+            "{}",
+            last_error()
+        );
+        check_same_pipe(got[0], got[0], b'x');
+        let mut b = [0u8; 1];
+        // SAFETY: pipe[0] is open; b is live.
+        assert_eq!(unsafe { libc::read(pipe[0], b.as_mut_ptr().cast(), 1) }, 1);
+        assert_eq!(b[0], b'x');
+        // SAFETY: these are this test's.
+        unsafe {
+            libc::close(got[0]);
+        }
+
+        // 253, the most one message carries.
+        let many: Vec<c_int> = vec![pipe[1]; 253];
+        assert_eq!(send_fds(c, b"many", &many), 4, "{}", last_error());
+        let (n, _, got) = recv_fds(s, 16, 253);
+        assert_eq!((n, got.len()), (4, 253), "{}", last_error());
+        for fd in got {
+            // SAFETY: received, so this test's.
+            unsafe { libc::close(fd) };
+        }
+        // More is refused before anything is sent.
+        let too_many: Vec<c_int> = vec![pipe[1]; 254];
+        assert_eq!(send_fds(c, b"x", &too_many), NET_EINVAL);
+
+        // Room for fewer: the rest are closed, and the call says so.
+        assert_eq!(send_fds(c, b"some", &[pipe[1]; 5]), 4);
+        let before = open_fds();
+        let (n, _, got) = recv_fds(s, 16, 2);
+        assert_eq!(n, NET_EMSGSIZE);
+        assert!(
+            last_error()
+                .ends_with("5 descriptors received did not fit in room for 2, and were closed"),
+            "{}",
+            last_error()
+        );
+        assert_eq!(got.len(), 2);
+        assert_eq!(open_fds(), before + 2, "only the two that fit are open");
+        for fd in got {
+            // SAFETY: received, so this test's.
+            unsafe { libc::close(fd) };
+        }
+        // No room at all: every one closed.
+        assert_eq!(send_fds(c, b"none", &[pipe[1]; 3]), 4);
+        let before = open_fds();
+        // SAFETY: NULL fds with no room, NULL nfds.
+        let rc = unsafe {
+            let mut buf = [0u8; 8];
+            net_read_msg_unix(
+                s,
+                buf.as_mut_ptr().cast(),
+                8,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(rc, NET_EMSGSIZE);
+        assert_eq!(open_fds(), before);
+        // Plain data with no descriptors.
+        assert_eq!(send_fds(c, b"plain", &[]), 5);
+        let (n, data, got) = recv_fds(s, 16, 4);
+        assert_eq!((n, &data[..], got.len()), (5, &b"plain"[..], 0));
+        // A descriptor that is not open.
+        assert_eq!(send_fds(c, b"x", &[9999]), NET_ESYSTEM);
+        assert!(
+            last_error().ends_with("sendmsg: bad file descriptor"),
+            "{}",
+            last_error()
+        );
+        // SAFETY: these are this test's.
+        unsafe {
+            libc::close(pipe[0]);
+            libc::close(pipe[1]);
+        }
+        // Peer credentials: this process, both ends.
+        if network == "unix" {
+            let (mut pid, mut uid, mut gid) = (0i64, -1i64, -1i64);
+            // SAFETY: the out pointers are live.
+            assert_eq!(
+                unsafe { net_unix_peer_cred(s, &mut pid, &mut uid, &mut gid) },
+                0
+            );
+            // SAFETY: plain queries.
+            let me = unsafe { (libc::getpid(), libc::getuid(), libc::getgid()) };
+            assert_eq!((pid, uid, gid), (me.0 as i64, me.1 as i64, me.2 as i64));
+            // SAFETY: NULL pointers are allowed.
+            assert_eq!(
+                unsafe {
+                    net_unix_peer_cred(
+                        c,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                    )
+                },
+                0
+            );
+        }
+        close_all(&[c, s]);
+        if let Some(l) = l {
+            close_all(&[l]);
+        }
+    }
+    // Not Unix: refused.
+    let (l, c, s) = tcp_pair();
+    assert_eq!(send_fds(c, b"x", &[0]), NET_EINVAL);
+    let mut pid = 0i64;
+    // SAFETY: pid is live.
+    assert_eq!(
+        unsafe { net_unix_peer_cred(c, &mut pid, std::ptr::null_mut(), std::ptr::null_mut()) },
+        NET_EINVAL
+    );
+    close_all(&[l, c, s]);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(open_fds(), fds_before, "a descriptor leaked");
+}
+
+#[test]
+fn writev_from_eight_threads_never_interleaves() {
+    let _serial = serial();
+    const THREADS: usize = 8;
+    const RECORDS: usize = 50;
+    let (l, c, s) = tcp_pair();
+    let reader = std::thread::spawn(move || {
+        let total = THREADS * RECORDS;
+        let mut records = Vec::new();
+        for _ in 0..total {
+            let head = read_exact(s, 5);
+            let len = u32::from_le_bytes(head[1..5].try_into().unwrap()) as usize;
+            let body = read_exact(s, len);
+            assert!(
+                body.iter().all(|&b| b == head[0]),
+                "record of thread {} interleaved",
+                head[0]
+            );
+            records.push(head[0]);
+        }
+        records
+    });
+    let writers: Vec<_> = (0..THREADS as u8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..RECORDS {
+                    // Up to 400 kB: more than the socket takes at once,
+                    // so that a record goes in several sendmsg calls.
+                    let len = 1000 + (i * 7919 * 53) % 400_000;
+                    let body = vec![t; len];
+                    let mut head = vec![t];
+                    head.extend_from_slice(&(len as u32).to_le_bytes());
+                    // Three pieces: header, and the body in two.
+                    let iov = [
+                        libc::iovec {
+                            iov_base: head.as_ptr().cast_mut().cast(),
+                            iov_len: head.len(),
+                        },
+                        libc::iovec {
+                            iov_base: body.as_ptr().cast_mut().cast(),
+                            iov_len: len / 2,
+                        },
+                        libc::iovec {
+                            iov_base: body[len / 2..].as_ptr().cast_mut().cast(),
+                            iov_len: len - len / 2,
+                        },
+                    ];
+                    // SAFETY: the iovecs point into live buffers.
+                    let n = unsafe { net_writev(c, iov.as_ptr(), 3) };
+                    assert_eq!(n, (5 + len) as i64, "{}", last_error());
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let records = reader.join().unwrap();
+    for t in 0..THREADS as u8 {
+        assert_eq!(records.iter().filter(|&&r| r == t).count(), RECORDS);
+    }
+    // Bad arguments.
+    // SAFETY: each call passes NULL or live pointers as documented.
+    unsafe {
+        assert_eq!(net_writev(c, std::ptr::null(), 1), NET_EINVAL);
+        assert_eq!(net_writev(c, std::ptr::null(), -1), NET_EINVAL);
+        assert_eq!(net_writev(c, std::ptr::null(), 0), 0);
+        let bad = [libc::iovec {
+            iov_base: std::ptr::null_mut(),
+            iov_len: 4,
+        }];
+        assert_eq!(net_writev(c, bad.as_ptr(), 1), NET_EINVAL);
+        assert_eq!(net_writev(l, std::ptr::null(), 0), NET_EINVAL);
+    }
+    // A packet handle: the pieces are one datagram.
+    let p = listen_packet("udp", "127.0.0.1:0");
+    let q = dial("udp", &local_addr(p));
+    let parts: [&[u8]; 3] = [b"one ", b"data", b"gram"];
+    let iov: Vec<libc::iovec> = parts
+        .iter()
+        .map(|b| libc::iovec {
+            iov_base: b.as_ptr().cast_mut().cast(),
+            iov_len: b.len(),
+        })
+        .collect();
+    // SAFETY: the iovecs point into live buffers.
+    assert_eq!(unsafe { net_writev(q, iov.as_ptr(), 3) }, 12);
+    let mut buf = [0u8; 32];
+    assert_eq!(read_from(p, &mut buf).0, 12);
+    assert_eq!(&buf[..12], b"one datagram");
+    close_all(&[c, s, l, p, q]);
 }

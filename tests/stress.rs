@@ -314,7 +314,7 @@ fn worker(
     while calls.count < CALLS_PER_THREAD {
         busy_since.store(start.elapsed().as_millis() as i64, Ordering::Relaxed);
         let h = pool.pick(&mut rng);
-        let choice = rng.below(128);
+        let choice = rng.below(132);
         busy_what.store(
             choice * 1_000_000_000_000 + h.rem_euclid(1_000_000_000_000) as u64,
             Ordering::Relaxed,
@@ -848,6 +848,108 @@ fn worker(
                         if l > 0 {
                             pool.place(&mut rng, l, &mut calls);
                         }
+                    }
+                },
+                128..=131 => match rng.below(4) {
+                    // Descriptor passing, credentials and vectored writes:
+                    // on any handle, with NULL arrays and absurd counts.
+                    0 => {
+                        let fds: [c_int; 3] = [0, 1, 2];
+                        let (f, n) = match rng.below(4) {
+                            0 => (null(), 0),
+                            1 => (null(), 1 + rng.below(300) as usize),
+                            2 => (fds.as_ptr(), rng.below(4) as usize),
+                            _ => (fds.as_ptr(), 254 + rng.below(1000) as usize),
+                        };
+                        let p = if len == 0 && rng.chance(50) {
+                            null()
+                        } else {
+                            out.as_ptr()
+                        };
+                        if rng.chance(80) {
+                            calls.check(
+                                "set_write_deadline",
+                                net_set_write_deadline(h, some_deadline(&mut rng)),
+                            );
+                        }
+                        calls.check(
+                            "write_msg_unix",
+                            net_write_msg_unix(h, p.cast(), len.min(4096), f, n),
+                        );
+                    }
+                    1 => {
+                        let mut fds = [-1 as c_int; 4];
+                        let mut n: usize = 0;
+                        let (f, cap) = match rng.below(3) {
+                            0 => (null_mut(), 0),
+                            1 => (null_mut(), 1 + rng.below(8) as usize),
+                            _ => (fds.as_mut_ptr(), rng.below(5) as usize),
+                        };
+                        let np = if rng.chance(20) {
+                            null_mut()
+                        } else {
+                            &mut n as *mut usize
+                        };
+                        if rng.chance(80) {
+                            calls.check(
+                                "set_read_deadline",
+                                net_set_read_deadline(h, some_deadline(&mut rng)),
+                            );
+                        }
+                        let p = if len == 0 && rng.chance(50) {
+                            null_mut()
+                        } else {
+                            buf.as_mut_ptr()
+                        };
+                        let rc = calls.check(
+                            "read_msg_unix",
+                            net_read_msg_unix(h, p.cast(), len, f, cap, np),
+                        );
+                        // Received descriptors are this thread's to close.
+                        if !np.is_null() && !f.is_null() && (rc >= 0 || rc == NET_EMSGSIZE) {
+                            for fd in &fds[..n.min(cap)] {
+                                libc::close(*fd);
+                            }
+                        }
+                    }
+                    2 => {
+                        let (mut a, mut b) = (0i64, 0i64);
+                        let (pa, pb) = if rng.chance(30) {
+                            (null_mut(), null_mut())
+                        } else {
+                            (&mut a as *mut i64, &mut b as *mut i64)
+                        };
+                        calls.check("unix_peer_cred", net_unix_peer_cred(h, pa, pb, null_mut()));
+                    }
+                    _ => {
+                        let half = len / 2;
+                        let iov = [
+                            libc::iovec {
+                                iov_base: out.as_ptr().cast_mut().cast(),
+                                iov_len: half,
+                            },
+                            libc::iovec {
+                                iov_base: if rng.chance(10) {
+                                    null_mut()
+                                } else {
+                                    out[half..].as_ptr().cast_mut().cast()
+                                },
+                                iov_len: len - half,
+                            },
+                        ];
+                        let (v, n) = match rng.below(5) {
+                            0 => (null(), 0),
+                            1 => (null(), 1 + rng.below(3) as c_int),
+                            2 => (iov.as_ptr(), -1 - rng.below(5) as c_int),
+                            _ => (iov.as_ptr(), rng.below(3) as c_int),
+                        };
+                        if rng.chance(80) {
+                            calls.check(
+                                "set_write_deadline",
+                                net_set_write_deadline(h, some_deadline(&mut rng)),
+                            );
+                        }
+                        calls.check("writev", net_writev(h, v, n));
                     }
                 },
                 126..=127 => {

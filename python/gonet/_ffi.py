@@ -170,6 +170,10 @@ FUNCTIONS: Dict[str, Tuple[_CType, Tuple[_CType, ...]]] = {
     "net_file_listener": (_i64, (_int,)),
     "net_file_packet_conn": (_i64, (_int,)),
     "net_file": (_i64, (_i64,)),
+    "net_write_msg_unix": (_i64, (_i64, _buf, _size, _buf, _size)),
+    "net_read_msg_unix": (_i64, (_i64, _buf, _size, _buf, _size, _buf)),
+    "net_unix_peer_cred": (_i64, (_i64, _buf, _buf, _buf)),
+    "net_writev": (_i64, (_i64, _buf, _int)),
 }
 
 

@@ -13,6 +13,7 @@ mod listen_config;
 mod nonblock;
 mod options;
 mod packet;
+mod unixmsg;
 
 pub use boundary::{NET_DEFAULT, NET_FOREVER, net_last_error, net_strerror, net_version};
 pub use conn::*;
@@ -24,3 +25,4 @@ pub use listen_config::*;
 pub use nonblock::*;
 pub use options::*;
 pub use packet::*;
+pub use unixmsg::*;

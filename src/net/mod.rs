@@ -11,7 +11,8 @@
 //! `conn` (what a read or write is for each kind of descriptor), `copy`,
 //! `dgram` (datagram sockets), `listen`, `listen_config`, `dialop` (one
 //! dial in progress), `dial`, `dialer`. `iface` (interfaces and their
-//! addresses) stands apart, on `error` alone.
+//! addresses) stands apart, on `error` alone; `unixmsg` (descriptor
+//! passing, peer credentials, vectored writes) comes after `fd`.
 
 mod addr;
 mod conn;
@@ -29,6 +30,7 @@ mod lookup;
 mod nonblock;
 mod packet;
 mod sock;
+mod unixmsg;
 
 pub(crate) use addr::{Network, join_host_port, split_host_port};
 pub(crate) use conn::{read, write};
@@ -45,3 +47,4 @@ pub(crate) use listen::listen;
 pub(crate) use listen_config::ListenConfig;
 pub(crate) use lookup::{lookup_host, lookup_port};
 pub(crate) use sock::{Control, KEEPALIVE_PERIOD, KeepAliveConfig, set_keepalive};
+pub(crate) use unixmsg::MAX_FDS;

@@ -18,7 +18,7 @@
 use super::addr::{Addr, to_net_addr};
 use super::fd::{NetFd, Role};
 use super::packet::Datagram;
-use crate::error::{Cause, Result, SyscallResult};
+use crate::error::{Cause, Result};
 use crate::poll::{Direction, sys};
 use std::sync::TryLockError;
 
