@@ -85,6 +85,10 @@ __all__ = [
     "Interface",
     "interfaces",
     "interface_addrs",
+    "ListenConfig",
+    "file_conn",
+    "file_listener",
+    "file_packet_conn",
 ]
 
 from ._dial import Dialer, dial, join_host_port, lookup_host, lookup_port, split_host_port
@@ -126,6 +130,7 @@ from ._ffi import (
     NET_EUNREACH,
 )
 from ._packet import PacketConn, listen_packet
+from ._servers import ListenConfig, file_conn, file_listener, file_packet_conn
 from ._stream import Conn, Listener, copy, listen
 
 __version__ = version()
