@@ -753,7 +753,7 @@ fn echo_server_serves_a_socket_activated_listener() {
     let out = collect(child.stdout.take().expect("stdout"));
     let err = collect(child.stderr.take().expect("stderr"));
     let start = Instant::now();
-    let mut first = loop {
+    let first = loop {
         match TcpStream::connect(&addr) {
             Ok(s) => break s,
             Err(e) if start.elapsed() > Duration::from_secs(10) => {
