@@ -296,12 +296,15 @@ int64_t net_write(int64_t conn, const void *buf, size_t len);
  * does without a source (`read tcp 127.0.0.1:34751: ...`): finding it at
  * close would cost every connection a system call.
  *
- * A listener's close, as Go's, closes this process's descriptor only:
- * other processes sharing the socket (prefork workers, a program it was
- * passed to) keep listening. It returns once no other thread of the
- * process uses the listener, so its port is free for a new listener at
- * once, unless a child forked meanwhile still holds a copy (until that
- * child execs).
+ * A listener's close returns once no other thread of the process uses
+ * it. A listener that other processes may be using on purpose (made
+ * before this process called `fork`, as a prefork master's is; adopted
+ * with `net_file_listener`; handed out with `net_file`) is closed as Go
+ * closes one: this process's descriptor only, so the others keep
+ * listening, and its port stays busy while a child forked meanwhile has
+ * not yet exec'd. Any other listener is shut down as well, so its port is
+ * free at once even while a child started by another thread (with
+ * `posix_spawn` or `vfork`) briefly holds a copy.
  */
 int64_t net_close(int64_t handle);
 
@@ -369,10 +372,9 @@ int64_t net_remote_addr(int64_t handle, char *buf, size_t len);
  * flags. It is valid until `net_close`; after that its number may be
  * reused, so stop watching it before closing the handle. A close from
  * another thread shuts a blocked stream or datagram socket down, which a
- * watcher sees as ready (the call then fails with `NET_ECLOSED`); a
- * listener's close closes this process's descriptor only, as Go's does
- * (other processes may share the socket), so a watcher of a listener
- * sees nothing: stop watching it first.
+ * watcher sees as ready (the call then fails with `NET_ECLOSED`), and so
+ * is a listener's unless other processes may share it (see
+ * `net_close`): stop watching a listener before closing it.
  * `NET_ECLOSED` for a closed or unknown handle, `NET_EINVAL` for a dialer.
  */
 int64_t net_fd(int64_t handle);

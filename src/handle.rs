@@ -163,7 +163,6 @@ pub fn get(handle: i64) -> Option<Arc<NetFd>> {
     FDS.get(handle)
 }
 
-
 /// How many handles of any kind are open, for tests and leak checks.
 pub fn open_count() -> usize {
     FDS.len() + DIALERS.len() + LISTEN_CONFIGS.len()

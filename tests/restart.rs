@@ -1,11 +1,11 @@
 //! Listening again on the port of a listener just closed. `net_close`
-//! closes this process's descriptor only, as Go's `Close` does (prefork
-//! workers, and sockets handed to other processes, keep listening), and
-//! returns once no thread of the process uses it, so the port is free at
-//! once: even while another thread was blocked in `net_accept` on it.
-//! The one exception is Go's too: between fork and exec a child holds a
-//! copy of every descriptor, close-on-exec ones included, so a listener
-//! closed meanwhile keeps its port until the child execs.
+//! returns once no thread of the process uses the listener, so the port is
+//! free at once: even while another thread was blocked in `net_accept` on
+//! it. A listener made before the process called `fork` may have workers
+//! in the children (a prefork server), so its close closes this process's
+//! descriptor only, as Go's does; then, as in Go, a child between fork and
+//! exec holds a copy of every descriptor, close-on-exec ones included, and
+//! the port stays busy until the child execs.
 
 mod common;
 use common::*;

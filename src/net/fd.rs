@@ -10,7 +10,7 @@
 use super::addr::{Addr, Network, to_addr, to_net_addr};
 use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
 use crate::poll::{
-    self, CancelHeldOff, Direction, NO_DEADLINE, WaitList, fork_generation, now_ns, sys,
+    self, CancelHeldOff, Direction, NO_DEADLINE, WaitList, fork_generation, forks_made, now_ns, sys,
 };
 use socket2::Socket;
 use std::cell::RefCell;
@@ -69,6 +69,12 @@ pub struct NetFd {
     /// are done (Go's `RawConn.Control` holds a reference `Close` waits
     /// for).
     control_lock: RwLock<()>,
+    /// `forks_made()` when the descriptor was made: a listener made
+    /// before a `fork` may have workers in the children.
+    forks_made: u32,
+    /// Set when the socket is known to be shared with its maker or
+    /// another program: adopted (`net_file_*`) or handed out (`net_file`).
+    shared: AtomicBool,
 }
 
 thread_local! {
@@ -160,6 +166,8 @@ impl NetFd {
             unlink_on_close: None,
             fork_generation: fork_generation(),
             control_lock: RwLock::new(()),
+            forks_made: forks_made(),
+            shared: AtomicBool::new(false),
         }
     }
 
@@ -502,6 +510,18 @@ impl NetFd {
         }
     }
 
+    /// Marks the socket as shared with another program (see `close`).
+    pub(crate) fn mark_shared(&self) {
+        self.shared.store(true, Ordering::Release);
+    }
+
+    /// Whether another process may hold the socket on purpose and go on
+    /// using it: it was adopted or handed out, or this process has forked
+    /// since it was made (a prefork master's workers).
+    fn may_be_shared(&self) -> bool {
+        self.shared.load(Ordering::Acquire) || self.forks_made != forks_made()
+    }
+
     /// Whether this process got the socket by forking from the one that
     /// made it, and so shares it with that process.
     fn inherited(&self) -> bool {
@@ -526,23 +546,25 @@ impl NetFd {
             }
             return;
         }
-        if self.role == Role::Listener {
-            // A listener closes this process's descriptor only, as Go's
-            // does: other processes may share the socket (prefork workers
-            // the master forked, a socket adopted with `net_file_listener`
-            // or handed out with `net_file`), and shutting it down would
-            // stop it listening for all of them. Its blocked accepts are
-            // woken with the wake signal; `close_last` then waits for them
-            // to let go, so that the port is free when `net_close`
-            // returns, unless another process holds a copy (a child
-            // between fork and exec, for one: the window Go has too).
+        if self.role == Role::Listener && self.may_be_shared() {
+            // Another process may be using the socket on purpose: prefork
+            // workers this process forked, or the program it was adopted
+            // from or handed to. Close this process's descriptor only, as
+            // Go does, and wake its blocked accepts with the wake signal;
+            // `close_last` then waits for them to let go. The port stays
+            // busy while a child forked meanwhile has not exec'd yet (the
+            // window Go has too).
             if blocked {
                 self.waiters.interrupt_blocked(Direction::Both);
             }
-        } else if blocked {
-            // Wakes threads blocked in recv or send; a thread that
-            // registers after this look sees the closed flag and does not
-            // block.
+        } else if self.role == Role::Listener || blocked {
+            // A listener nobody else uses on purpose stops listening now,
+            // not when its descriptor goes: a child that another thread is
+            // starting with `posix_spawn` or `vfork` (which count no fork)
+            // holds a copy of it until it execs, and meanwhile the port
+            // could not be listened on again. Shutting it down also wakes
+            // threads blocked in recv or send; a thread that registers
+            // after this look sees the closed flag and does not block.
             let _ = self.sock.shutdown(std::net::Shutdown::Both);
         }
         if let Some(path) = &self.unlink_on_close {

@@ -98,7 +98,11 @@ pub fn from_fd(fd: RawFd, kind: FileKind) -> Result<NetFd> {
         Role::Listener => None,
         _ => sock.peer_addr().ok().map(|a| to_addr(&a)),
     };
-    Ok(NetFd::new(sock, net, role, None, raddr))
+    let fd = NetFd::new(sock, net, role, None, raddr);
+    // The caller keeps its own descriptor: closing ours must not end the
+    // socket for it.
+    fd.mark_shared();
+    Ok(fd)
 }
 
 impl NetFd {
@@ -109,6 +113,9 @@ impl NetFd {
         const OP: &str = "file";
         let mut dup = Err(Cause::Closed);
         self.control(OP, |raw| dup = dup_cloexec(raw))?;
+        if dup.is_ok() {
+            self.mark_shared();
+        }
         dup.map_err(|c| self.error(OP, c))
     }
 }
