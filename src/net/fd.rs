@@ -75,6 +75,8 @@ pub struct NetFd {
     /// Set when the socket is known to be shared with its maker or
     /// another program: adopted (`net_file_*`) or handed out (`net_file`).
     shared: AtomicBool,
+    /// A listener made non-blocking for good (see `accept`).
+    nonblocking_listener: AtomicBool,
 }
 
 thread_local! {
@@ -168,6 +170,7 @@ impl NetFd {
             control_lock: RwLock::new(()),
             forks_made: forks_made(),
             shared: AtomicBool::new(false),
+            nonblocking_listener: AtomicBool::new(false),
         }
     }
 
@@ -449,10 +452,41 @@ impl NetFd {
         let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             self.check(OP, Direction::Read)?;
-            // The listener is non-blocking (see `sock::listener_socket`):
-            // accept4 takes a queued connection or says EAGAIN, and the
-            // wait is in poll, woken by close and deadline changes.
-            let result = sys::accept(self.raw());
+            let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
+            let result = if no_deadline() && poll::can_block() && !self.accepts_without_blocking() {
+                // A listener only this process uses, without a deadline:
+                // wait in accept4 itself, as a plain blocking server does
+                // (one system call a connection, where trying accept4,
+                // polling and trying again is three: 6 % of
+                // connect/exchange/close churn, bench/compare.sh churn
+                // conns=1, pinned), woken by close (shutdown, or the wake
+                // signal once the socket may be shared) and by a deadline
+                // (the wake signal).
+                let blocked = self.waiters.block_in(
+                    Direction::Read,
+                    || !self.is_closed() && no_deadline(),
+                    || sys::accept(self.raw()),
+                );
+                match blocked {
+                    None => continue,
+                    Some(Err(_)) if self.is_closed() => {
+                        return Err(self.error(OP, Cause::Closed));
+                    }
+                    Some(result) => result,
+                }
+            } else {
+                // With a deadline, or where another process may accept
+                // on the socket too (one of them can take a connection
+                // between this one's poll and its accept4, which on a
+                // blocking socket would then wait past any deadline), the
+                // listener is non-blocking, as Go's always are: accept4
+                // takes a queued connection or says EAGAIN, and the wait
+                // is in poll, woken by close and deadline changes.
+                self.make_accepts_nonblocking()
+                    .syscall("fcntl")
+                    .map_err(|c| self.error(OP, c))?;
+                sys::accept(self.raw())
+            };
             match result {
                 Ok((fd, peer)) => return Ok(self.accepted(fd, &peer)),
                 Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
@@ -508,6 +542,26 @@ impl NetFd {
             // Failing leaves reads polling, which still works.
             let _ = self.sock.set_nonblocking(false);
         }
+    }
+
+    /// Whether accepts on this listener go through poll rather than wait
+    /// in `accept4`: it was made non-blocking, or another process may
+    /// accept on it too.
+    fn accepts_without_blocking(&self) -> bool {
+        self.nonblocking_listener.load(Ordering::Relaxed)
+            || self.may_be_shared()
+            || self.inherited()
+    }
+
+    /// Makes the listener non-blocking for good (the mode belongs to the
+    /// open file, which a forked process shares), once.
+    pub(crate) fn make_accepts_nonblocking(&self) -> std::io::Result<()> {
+        if self.nonblocking_listener.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.sock.set_nonblocking(true)?;
+        self.nonblocking_listener.store(true, Ordering::Release);
+        Ok(())
     }
 
     /// Marks the socket as shared with another program (see `close`).

@@ -18,7 +18,7 @@
 use super::addr::{Addr, to_net_addr};
 use super::fd::{NetFd, Role};
 use super::packet::Datagram;
-use crate::error::{Cause, Result};
+use crate::error::{Cause, Result, SyscallResult};
 use crate::poll::{Direction, sys};
 use std::sync::TryLockError;
 
@@ -81,8 +81,11 @@ impl NetFd {
     pub fn try_accept(&self) -> Result<NetFd> {
         const OP: &str = "accept";
         self.check(OP, Direction::Read)?;
-        // Every listener is non-blocking (`sock::listener_socket`, and
-        // `file.rs` for adopted ones), so accept4 never waits here.
+        // A listener asked to accept without waiting stays non-blocking
+        // (its blocking accepts then poll: see `NetFd::accept`).
+        self.make_accepts_nonblocking()
+            .syscall("fcntl")
+            .map_err(|c| self.error(OP, c))?;
         let result = loop {
             match sys::accept(self.raw()) {
                 // A connection that died in the queue: try the next one.

@@ -39,13 +39,12 @@ pub(crate) fn stream_socket(domain: Domain) -> std::io::Result<Socket> {
     Socket::new(domain, stream_type(false), None)
 }
 
-/// A listening socket is non-blocking, as Go's: other processes may share
-/// it (prefork workers, a socket handed on with `net_file`), and one of
-/// them can take a connection between this process seeing it queued and
-/// calling `accept4`, which on a blocking socket would then wait past any
-/// deadline. `NetFd::accept` waits in poll instead.
+/// A listening socket starts blocking: an accept without a deadline
+/// blocks in `accept4` itself, as reads do in `recv`. It is made
+/// non-blocking for good when an accept has a deadline or another process
+/// may accept on it too (see `NetFd::accept`).
 pub(crate) fn listener_socket(domain: Domain) -> std::io::Result<Socket> {
-    Socket::new(domain, stream_type(false), None)
+    Socket::new(domain, stream_type(true), None)
 }
 
 /// A stream socket, non-blocking unless its connect may block.
