@@ -3,6 +3,11 @@
  *
  *     echo_server [address]        (default ":8088")
  *
+ * Under systemd's socket activation (LISTEN_FDS and LISTEN_PID set for
+ * this process, as systemd or systemd-socket-activate set them) it serves
+ * the listener passed as descriptor 3 instead, and the address is not
+ * used.
+ *
  * Every line a client sends (terminated by '\n') is printed as
  * "GET MESSAGE: <text>" and sent back. SIGINT or SIGTERM closes the
  * listener; the server then gives open connections a short grace period,
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gonet.h"
 
@@ -187,6 +193,23 @@ static void drain(struct server *srv) {
     pthread_mutex_unlock(&srv->lock);
 }
 
+/* The listener systemd passed (socket activation: LISTEN_FDS descriptors
+ * from 3 on, for the process LISTEN_PID), adopted as a gonet handle; 0
+ * when none was passed. The variables are then unset, so that programs
+ * this one starts do not take them as theirs. */
+static int64_t activated_listener(void) {
+    const char *fds = getenv("LISTEN_FDS");
+    const char *pid = getenv("LISTEN_PID");
+    if (fds == NULL || pid == NULL || atol(fds) < 1 || atol(pid) != (long)getpid())
+        return 0;
+    int64_t l = net_file_listener(3);
+    close(3); /* gonet has its own copy */
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDNAMES");
+    return l;
+}
+
 int main(int argc, char **argv) {
     const char *address = argc > 1 ? argv[1] : ":8088";
     struct server srv;
@@ -207,7 +230,9 @@ int main(int argc, char **argv) {
         return 1;
     }
 
-    srv.listener = net_listen("tcp", address);
+    srv.listener = activated_listener();
+    if (srv.listener == 0)
+        srv.listener = net_listen("tcp", address);
     if (srv.listener < 0) {
         fprintf(stderr, "echo_server: %s\n", net_last_error());
         return 1;

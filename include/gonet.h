@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /** The version of this header: net_version() returns the same, as "MAJOR.MINOR.PATCH". */
 #define GONET_VERSION_MAJOR 0
@@ -163,6 +164,30 @@
 
 #define RCODE_NXDOMAIN 3
 
+/**
+ * The most descriptors one message carries (Linux's SCM_MAX_FD).
+ */
+#define MAX_FDS 253
+
+/**
+ * A control function (Go's `ListenConfig.Control` and `Dialer.Control`):
+ * called with each new socket `fd` after gonet has set its own options
+ * and before the socket is bound or connected, with Go's names for the
+ * network (`"tcp4"`, `"tcp6"`, `"udp4"`, `"udp6"`, `"unix"`,
+ * `"unixgram"`) and the address (`"127.0.0.1:8080"`, `"[::]:8080"`, a
+ * path). Return 0 (or any non-negative value) to go on; a negative value
+ * aborts the listen or dial with that code (`NET_ESYSTEM` when it is not
+ * a `NET_E*` code) and the message `... control: returned <code> (...)`,
+ * and the socket is closed. The function may be called from any thread,
+ * and must not close `fd`.
+ */
+typedef int64_t (*net_control_fn)(const char *network, const char *address, int fd, void *arg);
+
+/**
+ * The function `net_control` calls with a handle's descriptor.
+ */
+typedef void (*net_fd_fn)(int fd, void *arg);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -287,9 +312,9 @@ int64_t net_read(int64_t conn, void *buf, size_t len);
 int64_t net_write(int64_t conn, const void *buf, size_t len);
 
 /**
- * Closes a connection, listener, dialer or resolver (whose lookups in
- * flight then fail with `NET_ECANCELED`). Threads blocked on it wake and
- * fail with `NET_ECLOSED` (dials of a closed dialer with
+ * Closes a connection, listener, dialer, listen config or resolver (whose
+ * lookups in flight then fail with `NET_ECANCELED`). Threads blocked on
+ * it wake and fail with `NET_ECLOSED` (dials of a closed dialer with
  * `NET_ECANCELED`); the handle is never valid again. Returns 0, or
  * `NET_ECLOSED` if it was already closed.
  *
@@ -307,6 +332,16 @@ int64_t net_write(int64_t conn, const void *buf, size_t len);
  * error); otherwise the message names the peer alone, as Go's `OpError`
  * does without a source (`read tcp 127.0.0.1:34751: ...`): finding it at
  * close would cost every connection a system call.
+ *
+ * A listener's close returns once no other thread of the process uses
+ * it. A listener that other processes may be using on purpose (made
+ * before this process called `fork`, as a prefork master's is; adopted
+ * with `net_file_listener`; handed out with `net_file`) is closed as Go
+ * closes one: this process's descriptor only, so the others keep
+ * listening, and its port stays busy while a child forked meanwhile has
+ * not yet exec'd. Any other listener is shut down as well, so its port is
+ * free at once even while a child started by another thread (with
+ * `posix_spawn` or `vfork`) briefly holds a copy.
  */
 int64_t net_close(int64_t handle);
 
@@ -373,8 +408,10 @@ int64_t net_remote_addr(int64_t handle, char *buf, size_t len);
  * gonet's: do not close it, read or write it directly, or change its
  * flags. It is valid until `net_close`; after that its number may be
  * reused, so stop watching it before closing the handle. A close from
- * another thread shuts a blocked or listening socket down, which a
- * watcher sees as ready (the call then fails with `NET_ECLOSED`).
+ * another thread shuts a blocked stream or datagram socket down, which a
+ * watcher sees as ready (the call then fails with `NET_ECLOSED`), and so
+ * is a listener's unless other processes may share it (see
+ * `net_close`): stop watching a listener before closing it.
  * `NET_ECLOSED` for a closed or unknown handle, `NET_EINVAL` for a dialer.
  */
 int64_t net_fd(int64_t handle);
@@ -464,6 +501,28 @@ int64_t net_dialer_set_fallback_delay(int64_t dialer, int64_t delay_ms);
  * `NET_FOREVER` turns keep-alive off.
  */
 int64_t net_dialer_set_keepalive(int64_t dialer, int64_t period_ms);
+
+/**
+ * Sets Go 1.23's `Dialer.KeepAliveConfig` for connections the dialer
+ * makes; the arguments are as `net_set_keepalive_config`. It applies
+ * after `net_dialer_set_keepalive`'s period.
+ */
+int64_t net_dialer_set_keepalive_config(int64_t dialer,
+                                        int64_t idle_ms,
+                                        int64_t interval_ms,
+                                        int64_t count);
+
+/**
+ * Sets the control function `fn` (Go's `Dialer.Control`, see
+ * `net_control_fn`), called with `arg` for each socket a dial of `dialer`
+ * makes (once per address tried), before it is bound or connected; NULL
+ * removes it. `arg` must stay valid for as long as `dialer` may dial.
+ *
+ * # Safety
+ * `fn` is NULL or a function of the `net_control_fn` type that may be
+ * called with `arg` from any thread.
+ */
+int64_t net_dialer_set_control(int64_t dialer, net_control_fn fn, void *arg);
 
 /**
  * Dials with the dialer's settings, as `net_dial` does: the name is looked
@@ -668,6 +727,48 @@ int64_t net_lookup_srv(int64_t resolver,
 int64_t net_lookup_txt(int64_t resolver, const char *name, char *buf, size_t len);
 
 /**
+ * Go's `FileConn`: a connection handle for the socket `fd`, which is
+ * duplicated: the caller keeps `fd` and closes it when done, and closing
+ * the handle leaves `fd` open. A connected stream socket (TCP, Unix)
+ * gives a stream handle; a datagram socket (UDP, `unixgram`) a packet
+ * handle, as Go's `FileConn` gives a `UDPConn`. The kind is read from the
+ * socket (SO_TYPE, SO_DOMAIN, SO_ACCEPTCONN). The open file is shared, so
+ * its blocking mode changes for `fd` too: blocking for a stream
+ * connection, non-blocking for a listener or a datagram socket (Go makes
+ * every one non-blocking). Fails
+ * with Go's message: `NET_ESYSTEM` and `file file+net fd 5: getsockopt:
+ * socket operation on non-socket` for a pipe or a file, `NET_EINVAL` and
+ * `file file+net fd 5: invalid argument` for a listening socket.
+ */
+int64_t net_file_conn(int fd);
+
+/**
+ * Go's `FileListener`: a listener handle for the listening stream socket
+ * `fd` (TCP or Unix), duplicated as `net_file_conn` describes; the
+ * listener made by systemd's socket activation (descriptor 3 when
+ * `LISTEN_FDS` is set), for one. Closing the handle never removes a Unix
+ * socket's file. `NET_EINVAL` (`file file+net fd 5: invalid argument`)
+ * for a socket that is not listening.
+ */
+int64_t net_file_listener(int fd);
+
+/**
+ * Go's `FilePacketConn`: a packet handle for the datagram socket `fd`
+ * (UDP or `unixgram`, bound or connected), duplicated as `net_file_conn`
+ * describes. `NET_EINVAL` for a stream socket.
+ */
+int64_t net_file_packet_conn(int fd);
+
+/**
+ * Go's `File`: a new descriptor for the socket of connection, listener
+ * or packet handle `h`, close-on-exec, which the caller owns and closes;
+ * the handle stays open and independent of it. To hand the socket to a
+ * program started with exec, clear close-on-exec on the copy in the
+ * child. Returns the descriptor (>= 0), or `NET_ECLOSED`.
+ */
+int64_t net_file(int64_t h);
+
+/**
  * Go's `net.Interfaces`: every network interface, one a line in index
  * order, `INDEX NAME MTU FLAGS HWADDR` (`2 eth0 1500
  * up|broadcast|multicast|running 52:54:00:12:34:56`), written
@@ -696,6 +797,79 @@ int64_t net_interfaces(char *buf, size_t len);
  * 0) or valid for writes of `len` bytes.
  */
 int64_t net_interface_addrs(const char *name, char *buf, size_t len);
+
+/**
+ * Makes a listen configuration (Go's `net.ListenConfig`) with Go's
+ * defaults: no SO_REUSEPORT, the backlog from
+ * `/proc/sys/net/core/somaxconn`, keep-alive at 15 s on accepted
+ * connections, no control function. Free it with `net_close`; listeners
+ * made from it live on.
+ */
+int64_t net_listen_config_new(void);
+
+/**
+ * Sets SO_REUSEPORT (`on` non-zero) on the sockets `lc` makes, so that
+ * several sockets, in one process or several, can listen on one port;
+ * the kernel spreads connections among them.
+ */
+int64_t net_listen_config_set_reuseport(int64_t lc, int64_t on);
+
+/**
+ * Sets the length of the accept queue of listeners `lc` makes; 0 or less
+ * is Go's default, `/proc/sys/net/core/somaxconn` (which the kernel also
+ * caps any value at).
+ */
+int64_t net_listen_config_set_backlog(int64_t lc, int64_t n);
+
+/**
+ * Sets the keep-alive period of connections accepted by listeners `lc`
+ * makes (Go's `ListenConfig.KeepAlive`), rounded up to whole seconds as
+ * `net_set_keepalive`'s. `NET_DEFAULT` is Go's 15 s, as a new listen
+ * config has; `NET_FOREVER` turns keep-alive off.
+ */
+int64_t net_listen_config_set_keepalive(int64_t lc, int64_t period_ms);
+
+/**
+ * Sets Go 1.23's `ListenConfig.KeepAliveConfig` for connections accepted
+ * by listeners `lc` makes; the arguments are as `net_set_keepalive_config`.
+ */
+int64_t net_listen_config_set_keepalive_config(int64_t lc,
+                                               int64_t idle_ms,
+                                               int64_t interval_ms,
+                                               int64_t count);
+
+/**
+ * Sets the control function `fn`, called with `arg` for each socket `lc`
+ * makes (see `net_control_fn`); NULL removes it. `arg` must stay valid
+ * for as long as `lc` may listen.
+ *
+ * # Safety
+ * `fn` is NULL or a function of the `net_control_fn` type that may be
+ * called with `arg` from any thread.
+ */
+int64_t net_listen_config_set_control(int64_t lc, net_control_fn fn, void *arg);
+
+/**
+ * Listens as `net_listen` does, with `lc`'s options (Go's
+ * `ListenConfig.Listen`). Returns a listener handle, or a negative code:
+ * without SO_REUSEPORT a port in use fails with `NET_EADDRINUSE`
+ * (`listen tcp 127.0.0.1:8080: bind: address already in use`); a
+ * control function's failure with its code.
+ *
+ * # Safety
+ * `network` and `address` are NULL or NUL-terminated strings.
+ */
+int64_t net_listen_config_listen(int64_t lc, const char *network, const char *address);
+
+/**
+ * As `net_listen_packet`, with `lc`'s options (Go's
+ * `ListenConfig.ListenPacket`): SO_REUSEPORT and the control function
+ * apply; the backlog and keep-alive settings do not.
+ *
+ * # Safety
+ * `network` and `address` are NULL or NUL-terminated strings.
+ */
+int64_t net_listen_config_listen_packet(int64_t lc, const char *network, const char *address);
 
 /**
  * As `net_read`, without waiting: returns the bytes already there (at
@@ -796,6 +970,55 @@ int64_t net_try_read_from(int64_t h, void *buf, size_t len, char *addr, size_t a
 int64_t net_try_write_to(int64_t h, const void *buf, size_t len, const char *addr);
 
 /**
+ * Go's `RawConn.Control`: calls `fn(fd, arg)` with the descriptor of
+ * connection, listener or packet handle `h`, which gonet keeps open and
+ * does not reuse until `fn` returns: a `net_close` of `h` from another
+ * thread waits for it, so any `setsockopt` or `getsockopt` in `fn` is
+ * free of races. `fn` must not close `fd`. Returns 0; `NET_ECLOSED` once
+ * `h` is closed; `NET_EINVAL` for a NULL `fn`.
+ *
+ * # Safety
+ * `fn` is NULL or a function that may be called with `arg`.
+ */
+int64_t net_control(int64_t h, net_fd_fn fn, void *arg);
+
+/**
+ * Go's `TCPConn.SetLinger`: what `net_close` does with data not yet sent.
+ * A negative `sec` is the default (send it in the background); 0 drops
+ * it and resets the connection (the peer's read fails with
+ * `NET_ERESET`); a positive value lets the close send it for up to `sec`
+ * seconds, after which the connection is reset.
+ */
+int64_t net_set_linger(int64_t conn, int64_t sec);
+
+/**
+ * Go's `SetReadBuffer`: asks for a receive buffer (SO_RCVBUF) of `bytes`
+ * on a stream or packet connection. The kernel doubles the value for its
+ * bookkeeping and caps it at `net.core.rmem_max`. `NET_EINVAL` for a
+ * negative size or a listener.
+ */
+int64_t net_set_read_buffer(int64_t h, int64_t bytes);
+
+/**
+ * Go's `SetWriteBuffer`: as `net_set_read_buffer`, for the send buffer
+ * (SO_SNDBUF, capped at `net.core.wmem_max`).
+ */
+int64_t net_set_write_buffer(int64_t h, int64_t bytes);
+
+/**
+ * Go 1.23's `TCPConn.SetKeepAliveConfig`: turns keep-alive on with an
+ * idle time before the first probe (TCP_KEEPIDLE), an interval between
+ * probes (TCP_KEEPINTVL) and a number of unanswered probes after which
+ * the connection is dropped (TCP_KEEPCNT). The times are `*_ms`
+ * arguments, rounded up to whole seconds (the kernel's unit, at least
+ * one): `NET_DEFAULT` is Go's 15 s, and any other negative value leaves
+ * the system's setting as it is (Go's negative). The count: 0 or
+ * `NET_DEFAULT` is Go's 9; another negative value leaves it as it is.
+ * `NET_EINVAL` on anything but a TCP connection.
+ */
+int64_t net_set_keepalive_config(int64_t conn, int64_t idle_ms, int64_t interval_ms, int64_t count);
+
+/**
  * Go's `ListenPacket`: binds a datagram socket to `address` on `network`
  * and returns a packet handle that sends to and receives from anybody
  * (`net_read_from`, `net_write_to`).
@@ -866,6 +1089,70 @@ int64_t net_read_from(int64_t h, void *buf, size_t len, char *addr, size_t addr_
  * is NULL or a NUL-terminated string.
  */
 int64_t net_write_to(int64_t h, const void *buf, size_t len, const char *addr);
+
+/**
+ * Go's `UnixConn.WriteMsgUnix` with `SCM_RIGHTS`: writes `len` bytes of
+ * `buf` and passes the `nfds` descriptors of `fds` to the peer of Unix
+ * handle `h` (stream or connected `unixgram`); the caller keeps its own.
+ * On a stream every byte is written, or the call fails, and the
+ * descriptors travel with the first; then `len` must be at least 1. A
+ * datagram goes whole. Returns `len`. `NET_EINVAL` for more than 253
+ * descriptors (the kernel's limit per message), for a handle that is not
+ * Unix, and (`sendmsg: bad file descriptor`) for a descriptor that is not
+ * open.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for reads of `len` bytes; `fds`
+ * is NULL (with `nfds` 0) or valid for reads of `nfds` ints.
+ */
+int64_t net_write_msg_unix(int64_t h, const void *buf, size_t len, const int *fds, size_t nfds);
+
+/**
+ * Go's `UnixConn.ReadMsgUnix` with `SCM_RIGHTS`: reads into `buf` as
+ * `net_read` does (at least 1 byte, 0 at end of stream; one datagram)
+ * and stores the descriptors that came with the data, close-on-exec and
+ * now the caller's, in `fds`, their count in `*nfds`. Returns the bytes
+ * read. Descriptors beyond `fds_cap` are closed by gonet, and the call
+ * then fails with `NET_EMSGSIZE` (`... 3 descriptors received did not
+ * fit in room for 1, and were closed`); those that fit are still in
+ * `fds` and counted in `*nfds`, and the data read in `buf`: close them.
+ * Likewise when the kernel had to drop descriptors (MSG_CTRUNC). A
+ * datagram longer than `len` fails with `NET_EMSGSIZE` as `net_read`
+ * does, its descriptors delivered all the same.
+ *
+ * # Safety
+ * `buf` is NULL (with `len` 0) or valid for writes of `len` bytes; `fds`
+ * is NULL (with `fds_cap` 0) or valid for writes of `fds_cap` ints;
+ * `nfds` is NULL or valid for a write.
+ */
+int64_t net_read_msg_unix(int64_t h, void *buf, size_t len, int *fds, size_t fds_cap, size_t *nfds);
+
+/**
+ * The credentials of the process at the other end of Unix handle `h`
+ * (`SO_PEERCRED`), as they were when the connection was made: its
+ * process, user and group ids into `*pid`, `*uid`, `*gid` (each may be
+ * NULL). A server can decide by them who may talk to it. Returns 0, or
+ * `NET_EINVAL` for a handle that is not Unix.
+ *
+ * # Safety
+ * `pid`, `uid` and `gid` are each NULL or valid for a write.
+ */
+int64_t net_unix_peer_cred(int64_t h, int64_t *pid, int64_t *uid, int64_t *gid);
+
+/**
+ * Go's `net.Buffers.WriteTo`: writes the `iovcnt` buffers of `iov` in
+ * order, every byte or an error, never interleaved with another thread's
+ * write, with `sendmsg` (one call when the kernel takes it all). Returns
+ * the total length. On a connected packet handle they go as one
+ * datagram. `NET_EINVAL` for a negative `iovcnt`, a NULL `iov` with
+ * `iovcnt` > 0, a NULL base with a non-zero length, or lengths that add
+ * up to more than `SSIZE_MAX`.
+ *
+ * # Safety
+ * `iov` is NULL (with `iovcnt` 0) or valid for reads of `iovcnt`
+ * `struct iovec`s, each of whose bases is valid for reads of its length.
+ */
+int64_t net_writev(int64_t h, const struct iovec *iov, int iovcnt);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,7 +7,9 @@ with --asyncio one event loop serving every client (gonet.aio).
 Every line a client sends (terminated by "\\n") is printed as
 "GET MESSAGE: <text>" and sent back. SIGINT or SIGTERM closes the listener,
 which wakes accept(); the server then gives open connections a short grace
-period, closes those still open and exits 0.
+period, closes those still open and exits 0. Under systemd's socket
+activation (LISTEN_FDS and LISTEN_PID set for this process) it serves the
+listener passed as descriptor 3 instead, and the address is not used.
 """
 
 import os
@@ -176,6 +178,23 @@ async def main_async(address):
             await asyncio.wait(left, timeout=5)
     print("server stopped")
     return 0
+def activated_listener():
+    """The listener systemd passed (socket activation: LISTEN_FDS
+    descriptors from 3 on, for the process LISTEN_PID), adopted as a gonet
+    Listener; None when none was passed. The variables are then removed,
+    so that programs this one starts do not take them as theirs."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):
+        return None
+    try:
+        if int(os.environ.get("LISTEN_FDS", "0")) < 1:
+            return None
+    except ValueError:
+        return None
+    listener = gonet.file_listener(3)
+    os.close(3)  # gonet has its own copy
+    for name in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
+        os.environ.pop(name, None)
+    return listener
 
 
 def main():
@@ -197,7 +216,7 @@ def main():
     signal.pthread_sigmask(signal.SIG_BLOCK, signals)
 
     try:
-        listener = gonet.listen("tcp", address)
+        listener = activated_listener() or gonet.listen("tcp", address)
     except gonet.GonetError as e:
         print("echo_server: %s" % e, file=sys.stderr)
         return 1

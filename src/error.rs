@@ -60,6 +60,17 @@ macro_rules! codes {
             $($variant = $value,)*
         }
 
+        impl Code {
+            /// The code whose value is `value`; `None` for anything that
+            /// is not a `NET_E*` code.
+            pub fn from_value(value: i64) -> Option<Code> {
+                match value {
+                    $($value => Some(Code::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
         /// A static description of a code, for `net_strerror`.
         pub fn describe(code: i64) -> &'static std::ffi::CStr {
             match code {
@@ -116,6 +127,10 @@ impl Code {
     }
 }
 
+fn describe_code(code: i64) -> String {
+    describe(code).to_string_lossy().into_owned()
+}
+
 /// The innermost cause of a failure, printed as Go prints it.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Cause {
@@ -158,6 +173,23 @@ pub enum Cause {
     /// A misuse of the API that Go's type system would have rejected.
     #[error("{0}")]
     Invalid(String),
+    /// A control function (`net_control_fn`) refused the socket: the
+    /// listen or dial fails with the code it returned (`NET_ESYSTEM` when
+    /// that is not a `NET_E*` code).
+    #[error("control: returned {code} ({})", describe_code(*.code))]
+    Control { code: i64 },
+    /// A descriptor given to gonet that is no socket of the kind asked
+    /// for, as Go's `FileConn` says: `invalid argument` and the like.
+    #[error("{}", errno_text(*.0))]
+    Errno(i32),
+    /// Descriptors received beyond the room the reader gave, which gonet
+    /// closed (`net_read_msg_unix`).
+    #[error("{received} descriptors received did not fit in room for {room}, and were closed")]
+    FdsClosed { received: usize, room: usize },
+    /// The kernel cut a message's control data short, dropping
+    /// descriptors sent with it (MSG_CTRUNC).
+    #[error("control data truncated: descriptors sent were lost")]
+    ControlTruncated,
     /// A bug in gonet caught at the C boundary (a panic).
     #[error("internal error: {0}")]
     Internal(String),
@@ -181,6 +213,11 @@ impl Cause {
             Cause::Lookup { code, .. } => *code,
             Cause::Truncated { .. } => Code::MsgSize,
             Cause::Invalid(_) => Code::Inval,
+            Cause::Control { code } => Code::from_value(*code)
+                .filter(|c| *c != Code::Internal)
+                .unwrap_or(Code::System),
+            Cause::Errno(errno) => Code::from_errno(*errno),
+            Cause::FdsClosed { .. } | Cause::ControlTruncated => Code::MsgSize,
             Cause::Internal(_) => Code::Internal,
         }
     }

@@ -2,12 +2,13 @@
 //!
 //! Handles come from one counter that only goes up, so a number is never
 //! issued twice in a process: a stale handle finds nothing, never a newer
-//! connection. Descriptors (connections, listeners) and dialers live in
+//! connection. Descriptors (connections, listeners), dialers and listen
+//! configurations live in
 //! separate tables that share the counter, so the hot path looks in a
 //! table of descriptors only. Each table is sharded so that threads working
 //! on different connections rarely touch the same lock.
 
-use crate::net::{Dialer, Ends, NetFd, Resolver};
+use crate::net::{Dialer, Ends, ListenConfig, NetFd, Resolver};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -150,6 +151,8 @@ pub static FDS: Table<NetFd> = Table::new(16);
 pub static DIALERS: Table<Dialer> = Table::new(0);
 /// Resolvers (`net_resolver_new`).
 pub static RESOLVERS: Table<Resolver> = Table::new(0);
+/// Listen configurations (`net_listen_config_new`).
+pub static LISTEN_CONFIGS: Table<ListenConfig> = Table::new(0);
 
 /// Stores a descriptor and returns its new handle.
 pub fn insert(fd: NetFd) -> i64 {
@@ -164,7 +167,7 @@ pub fn get(handle: i64) -> Option<Arc<NetFd>> {
 
 /// How many handles of any kind are open, for tests and leak checks.
 pub fn open_count() -> usize {
-    FDS.len() + DIALERS.len() + RESOLVERS.len()
+    FDS.len() + DIALERS.len() + RESOLVERS.len() + LISTEN_CONFIGS.len()
 }
 
 /// How many closed descriptors are remembered, for the messages of calls
@@ -201,7 +204,7 @@ pub fn close(handle: i64) -> Option<()> {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some((handle, ends));
     };
-    FDS.remove_with(handle, remember)?.close();
+    NetFd::close_last(FDS.remove_with(handle, remember)?);
     Some(())
 }
 

@@ -82,6 +82,21 @@ fn a_forked_child_closes_only_its_copy() {
     );
 }
 
+/// A prefork server: the master listens, forks 3 workers and closes its
+/// copy of the listener; the workers serve all 30 connections made after
+/// (TCP over IPv4 and IPv6), with the wake signal and without
+/// (tests/c/prefork_test.c).
+#[test]
+fn prefork_workers_keep_accepting_after_the_master_closes() {
+    run_program_with(
+        "prefork_test",
+        "cc",
+        &["-std=c11"],
+        "c_api_prefork",
+        &[&[], &[("GONET_WAKE_SIGNAL", "0")]],
+    );
+}
+
 /// The header in `include/` is committed; it must be what the current
 /// source generates. build.rs writes the generated text to OUT_DIR and
 /// rewrites `include/gonet.h`, so the committed version is read from git.

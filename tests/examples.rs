@@ -726,3 +726,82 @@ fn ping_reports_each_missing_reply_after_its_deadline() {
         ]
     );
 }
+
+/// Socket activation: systemd-socket-activate (systemd's tool for running
+/// a service as systemd would) listens, and on the first connection starts
+/// echo_server with the listener as descriptor 3 and LISTEN_FDS and
+/// LISTEN_PID set; the server adopts it (net_file_listener) instead of
+/// listening itself, and serves that first connection and later ones.
+#[test]
+fn echo_server_serves_a_socket_activated_listener() {
+    // A free loopback port for the activator to listen on.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new("systemd-socket-activate")
+        .args(["-l", &addr])
+        .arg(bin_dir().join("echo_server"))
+        .arg("127.0.0.1:1") // ignored under activation
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run systemd-socket-activate (Debian's systemd package)");
+    let out = collect(child.stdout.take().expect("stdout"));
+    let err = collect(child.stderr.take().expect("stderr"));
+    let start = Instant::now();
+    let first = loop {
+        match TcpStream::connect(&addr) {
+            Ok(s) => break s,
+            Err(e) if start.elapsed() > Duration::from_secs(10) => {
+                let _ = child.kill();
+                panic!(
+                    "the activator never listened on {addr}: {e}; {}",
+                    err.lock().unwrap()
+                );
+            }
+            Err(_) => thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    first
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut lines = Vec::new();
+    for i in 0..3 {
+        let mut conn = if i == 0 {
+            first.try_clone().unwrap()
+        } else {
+            let c = TcpStream::connect(&addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            c
+        };
+        let msg = format!("activated {i}\n");
+        conn.write_all(msg.as_bytes()).unwrap();
+        let mut reader = BufReader::new(conn);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, msg, "stderr: {}", err.lock().unwrap());
+        lines.push(line);
+    }
+    drop(first);
+    // The activator exec'd the server: its pid is the server's.
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: kill has no memory-safety preconditions; pid is our child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = wait_bounded(&mut child, Duration::from_secs(5), "echo_server");
+    thread::sleep(Duration::from_millis(50));
+    let text = out.lock().unwrap().clone();
+    assert!(
+        status.success(),
+        "{status}: {text}\n{}",
+        err.lock().unwrap()
+    );
+    assert!(
+        text.starts_with(&format!("listening on {addr}\n")),
+        "the server listened itself instead: {text}"
+    );
+    assert!(text.contains("GET MESSAGE: activated 2"), "{text}");
+}

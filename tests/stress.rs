@@ -21,7 +21,7 @@
 mod common;
 use common::*;
 use gonet::*;
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -232,6 +232,63 @@ fn some_deadline(rng: &mut Rng) -> i64 {
     }
 }
 
+/// A count, size or time for the option setters: small, zero, negative
+/// or absurd.
+fn some_count(rng: &mut Rng) -> i64 {
+    match rng.below(6) {
+        0 => 0,
+        1 => -1,
+        2 => rng.below(100_000) as i64,
+        3 => i64::MAX,
+        4 => i64::MIN,
+        _ => rng.next() as i64,
+    }
+}
+
+type ControlFn = unsafe extern "C" fn(*const c_char, *const c_char, c_int, *mut c_void) -> i64;
+type FdFn = unsafe extern "C" fn(c_int, *mut c_void);
+
+static CONTROL_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// A control function for listen configs and dialers: checks what gonet
+/// passes, and refuses every third socket (with a code, or with a value
+/// that is no code) to exercise the failure paths.
+unsafe extern "C" fn stress_control(
+    network: *const c_char,
+    address: *const c_char,
+    fd: c_int,
+    _arg: *mut c_void,
+) -> i64 {
+    assert!(!network.is_null() && !address.is_null());
+    // SAFETY: the function only queries the descriptor.
+    unsafe { stress_fd_check(fd, null_mut()) };
+    match CONTROL_CALLS.fetch_add(1, Ordering::Relaxed) % 6 {
+        0 => NET_ESYSTEM,
+        3 => -1000,
+        _ => 0,
+    }
+}
+
+/// What `net_control` runs: the descriptor must be an open socket.
+unsafe extern "C" fn stress_fd_check(fd: c_int, _arg: *mut c_void) {
+    let mut t: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: t and len are live and sized for SO_TYPE.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TYPE,
+            (&mut t as *mut c_int).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(
+        rc, 0,
+        "a control function got descriptor {fd}, which is no open socket"
+    );
+}
+
 /// The thread's share of the run.
 fn worker(
     pool: &Pool,
@@ -257,7 +314,7 @@ fn worker(
     while calls.count < CALLS_PER_THREAD {
         busy_since.store(start.elapsed().as_millis() as i64, Ordering::Relaxed);
         let h = pool.pick(&mut rng);
-        let choice = rng.below(126);
+        let choice = rng.below(140);
         busy_what.store(
             choice * 1_000_000_000_000 + h.rem_euclid(1_000_000_000_000) as u64,
             Ordering::Relaxed,
@@ -707,7 +764,252 @@ fn worker(
                         }
                     }
                 }
-                118..=125 => {
+                118..=119 => {
+                    let lc = calls.check("listen_config_new", net_listen_config_new());
+                    assert!(lc > 0, "seed {seed}: listen_config_new failed");
+                    pool.place(&mut rng, lc, &mut calls);
+                }
+                120..=122 => match rng.below(7) {
+                    0 => {
+                        calls.check(
+                            "listen_config_set_reuseport",
+                            net_listen_config_set_reuseport(h, rng.below(3) as i64 - 1),
+                        );
+                    }
+                    1 => {
+                        calls.check(
+                            "listen_config_set_backlog",
+                            net_listen_config_set_backlog(h, rng.next() as i64),
+                        );
+                    }
+                    2 => {
+                        calls.check(
+                            "listen_config_set_keepalive",
+                            net_listen_config_set_keepalive(h, rng.next() as i64),
+                        );
+                    }
+                    3 => {
+                        calls.check(
+                            "listen_config_set_keepalive_config",
+                            net_listen_config_set_keepalive_config(
+                                h,
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                            ),
+                        );
+                    }
+                    4 => {
+                        let f = if rng.chance(70) {
+                            Some(stress_control as ControlFn)
+                        } else {
+                            None
+                        };
+                        if rng.chance(50) {
+                            calls.check(
+                                "listen_config_set_control",
+                                net_listen_config_set_control(h, f, null_mut()),
+                            );
+                        } else {
+                            calls.check(
+                                "dialer_set_control",
+                                net_dialer_set_control(h, f, null_mut()),
+                            );
+                        }
+                    }
+                    5 => {
+                        calls.check(
+                            "dialer_set_keepalive_config",
+                            net_dialer_set_keepalive_config(
+                                h,
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                            ),
+                        );
+                    }
+                    _ => {
+                        let (net, addr) = match rng.below(4) {
+                            0 => (tcp.as_ptr(), c"127.0.0.1:0".as_ptr()),
+                            1 => (c"udp".as_ptr(), c"127.0.0.1:0".as_ptr()),
+                            _ => (some_network(&mut rng), some_string(&mut rng, pool, &mut s1)),
+                        };
+                        let l = if rng.chance(50) {
+                            calls.check(
+                                "listen_config_listen",
+                                net_listen_config_listen(h, net, addr),
+                            )
+                        } else {
+                            calls.check(
+                                "listen_config_listen_packet",
+                                net_listen_config_listen_packet(h, net, addr),
+                            )
+                        };
+                        if l > 0 {
+                            pool.place(&mut rng, l, &mut calls);
+                        }
+                    }
+                },
+                128..=131 => match rng.below(4) {
+                    // Descriptor passing, credentials and vectored writes:
+                    // on any handle, with NULL arrays and absurd counts.
+                    0 => {
+                        let fds: [c_int; 3] = [0, 1, 2];
+                        let (f, n) = match rng.below(4) {
+                            0 => (null(), 0),
+                            1 => (null(), 1 + rng.below(300) as usize),
+                            2 => (fds.as_ptr(), rng.below(4) as usize),
+                            _ => (fds.as_ptr(), 254 + rng.below(1000) as usize),
+                        };
+                        let p = if len == 0 && rng.chance(50) {
+                            null()
+                        } else {
+                            out.as_ptr()
+                        };
+                        if rng.chance(80) {
+                            calls.check(
+                                "set_write_deadline",
+                                net_set_write_deadline(h, some_deadline(&mut rng)),
+                            );
+                        }
+                        calls.check(
+                            "write_msg_unix",
+                            net_write_msg_unix(h, p.cast(), len.min(4096), f, n),
+                        );
+                    }
+                    1 => {
+                        let mut fds = [-1 as c_int; 4];
+                        let mut n: usize = 0;
+                        let (f, cap) = match rng.below(3) {
+                            0 => (null_mut(), 0),
+                            1 => (null_mut(), 1 + rng.below(8) as usize),
+                            _ => (fds.as_mut_ptr(), rng.below(5) as usize),
+                        };
+                        let np = if rng.chance(20) {
+                            null_mut()
+                        } else {
+                            &mut n as *mut usize
+                        };
+                        if rng.chance(80) {
+                            calls.check(
+                                "set_read_deadline",
+                                net_set_read_deadline(h, some_deadline(&mut rng)),
+                            );
+                        }
+                        let p = if len == 0 && rng.chance(50) {
+                            null_mut()
+                        } else {
+                            buf.as_mut_ptr()
+                        };
+                        let rc = calls.check(
+                            "read_msg_unix",
+                            net_read_msg_unix(h, p.cast(), len, f, cap, np),
+                        );
+                        // Received descriptors are this thread's to close.
+                        if !np.is_null() && !f.is_null() && (rc >= 0 || rc == NET_EMSGSIZE) {
+                            for fd in &fds[..n.min(cap)] {
+                                libc::close(*fd);
+                            }
+                        }
+                    }
+                    2 => {
+                        let (mut a, mut b) = (0i64, 0i64);
+                        let (pa, pb) = if rng.chance(30) {
+                            (null_mut(), null_mut())
+                        } else {
+                            (&mut a as *mut i64, &mut b as *mut i64)
+                        };
+                        calls.check("unix_peer_cred", net_unix_peer_cred(h, pa, pb, null_mut()));
+                    }
+                    _ => {
+                        let half = len / 2;
+                        let iov = [
+                            libc::iovec {
+                                iov_base: out.as_ptr().cast_mut().cast(),
+                                iov_len: half,
+                            },
+                            libc::iovec {
+                                iov_base: if rng.chance(10) {
+                                    null_mut()
+                                } else {
+                                    out[half..].as_ptr().cast_mut().cast()
+                                },
+                                iov_len: len - half,
+                            },
+                        ];
+                        let (v, n) = match rng.below(5) {
+                            0 => (null(), 0),
+                            1 => (null(), 1 + rng.below(3) as c_int),
+                            2 => (iov.as_ptr(), -1 - rng.below(5) as c_int),
+                            _ => (iov.as_ptr(), rng.below(3) as c_int),
+                        };
+                        if rng.chance(80) {
+                            calls.check(
+                                "set_write_deadline",
+                                net_set_write_deadline(h, some_deadline(&mut rng)),
+                            );
+                        }
+                        calls.check("writev", net_writev(h, v, n));
+                    }
+                },
+                126..=127 => {
+                    // Descriptors in: the pool's own (duplicated by net_file),
+                    // and numbers that are no socket or not open.
+                    let fd = match rng.below(4) {
+                        0 => -1,
+                        1 => c_int::MAX,
+                        _ => calls.check("file", net_file(h)) as c_int,
+                    };
+                    let adopted = match rng.below(3) {
+                        0 => calls.check("file_conn", net_file_conn(fd)),
+                        1 => calls.check("file_listener", net_file_listener(fd)),
+                        _ => calls.check("file_packet_conn", net_file_packet_conn(fd)),
+                    };
+                    if fd >= 0 && fd != c_int::MAX {
+                        // The copy net_file gave is this thread's to close.
+                        libc::close(fd);
+                    }
+                    if adopted > 0 {
+                        pool.place(&mut rng, adopted, &mut calls);
+                    }
+                }
+                123..=125 => match rng.below(5) {
+                    0 => {
+                        let f = if rng.chance(95) {
+                            Some(stress_fd_check as FdFn)
+                        } else {
+                            None
+                        };
+                        calls.check("control", net_control(h, f, null_mut()));
+                    }
+                    1 => {
+                        calls.check("set_linger", net_set_linger(h, some_count(&mut rng)));
+                    }
+                    2 => {
+                        calls.check(
+                            "set_read_buffer",
+                            net_set_read_buffer(h, some_count(&mut rng)),
+                        );
+                    }
+                    3 => {
+                        calls.check(
+                            "set_write_buffer",
+                            net_set_write_buffer(h, some_count(&mut rng)),
+                        );
+                    }
+                    _ => {
+                        calls.check(
+                            "set_keepalive_config",
+                            net_set_keepalive_config(
+                                h,
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                                some_count(&mut rng),
+                            ),
+                        );
+                    }
+                },
+                132..=139 => {
                     // Resolvers: made with a loopback name server that
                     // nothing answers on, and given only loopback ones, so
                     // no lookup leaves the machine; names are literals,

@@ -97,6 +97,10 @@ __all__ = [
     "Interface",
     "interfaces",
     "interface_addrs",
+    "ListenConfig",
+    "file_conn",
+    "file_listener",
+    "file_packet_conn",
 ]
 
 from ._dial import Dialer, dial, join_host_port, lookup_host, lookup_port, split_host_port
@@ -152,6 +156,7 @@ from ._resolve import (
     lookup_srv,
     lookup_txt,
 )
+from ._servers import ListenConfig, file_conn, file_listener, file_packet_conn
 from ._stream import Conn, Listener, copy, listen
 
 __version__ = version()

@@ -1,7 +1,7 @@
 """Dialing (dial, Dialer) and the lookups and host:port helpers."""
 
 import ctypes
-from typing import List, Literal, Optional, Tuple, Union, overload
+from typing import Any, Callable, List, Literal, Optional, Tuple, Union, overload
 
 from ._errors import _check, _error
 from ._ffi import NET_DEFAULT, NET_FOREVER, _c
@@ -68,7 +68,7 @@ class Dialer(_Closable):
     from another thread (as cancelling a Go context does); they raise
     CanceledError. close() also cancels."""
 
-    __slots__ = ()
+    __slots__ = ("_control",)
 
     def __init__(
         self,
@@ -77,6 +77,7 @@ class Dialer(_Closable):
         fallback_delay: Seconds = None,
         keepalive: Seconds = None,
         resolver: Optional[Resolver] = None,
+        control: Optional[Callable[[str, str, int], Any]] = None,
     ) -> None:
         """Each argument, when given, as its setter; the defaults are Go's
         zero Dialer (no timeout, any local address, 300 ms Happy Eyeballs
@@ -90,6 +91,9 @@ class Dialer(_Closable):
             self.set_fallback_delay(fallback_delay)
         if keepalive is not None:
             self.set_keepalive(keepalive)
+        self._control: Any = None
+        if control is not None:
+            self.set_control(control)
         if resolver is not None:
             self.set_resolver(resolver)
 
@@ -121,6 +125,29 @@ class Dialer(_Closable):
         ms = _setting_ms(seconds, "keep-alive period", NET_FOREVER, "keep-alive off")
         _check(_c.net_dialer_set_keepalive(self._h, ms))
 
+    def set_keepalive_config(
+        self, idle: Seconds = None, interval: Seconds = None, count: Optional[int] = None
+    ) -> None:
+        """As Conn.set_keepalive_config, for the connections made."""
+        from ._sockopts import _keepalive_count, _keepalive_ms
+
+        _check(
+            _c.net_dialer_set_keepalive_config(
+                self._h, _keepalive_ms(idle, "idle"), _keepalive_ms(interval, "interval"), _keepalive_count(count)
+            )
+        )
+
+    def set_control(self, fn: Optional[Callable[[str, str, int], Any]]) -> None:
+        """Go's ``Dialer.Control``: ``fn(network, address, fd)`` is called
+        with each socket a dial makes (once per address tried) before it
+        connects; an exception it raises aborts the dial, chained to the
+        GonetError raised. None removes it."""
+        from ._servers import _control
+
+        holder = _control(fn)
+        _check(_c.net_dialer_set_control(self._h, holder.callback if holder else None, None))
+        self._control = holder
+
     @overload
     def dial(self, network: _StreamNetwork, address: Text) -> Conn: ...
     @overload
@@ -137,7 +164,7 @@ class Dialer(_Closable):
         addr = _encode(address, "address")
         r: int = _c.net_dialer_dial(self._h, net, addr)
         if r < 0:
-            raise _error(r)
+            raise self._control.fail(r) if self._control else _error(r)
         return _conn(r, net)
 
     def cancel(self) -> None:

@@ -100,6 +100,10 @@ _str = ctypes.c_char_p  # NUL-terminated string in or out
 _buf = ctypes.c_void_p  # buffer pointer (bytes, address, ctypes array)
 _size = ctypes.c_size_t
 _int = ctypes.c_int
+# net_control_fn: (network, address, fd, arg) -> 0 or a negative NET_E* code.
+CONTROL_FN = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p)
+# net_fd_fn: (fd, arg), what net_control calls.
+FD_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p)
 
 # ctypes' type objects: a simple type (c_int64...) or a pointer type.
 _CType = Type[Any]
@@ -160,6 +164,29 @@ FUNCTIONS: Dict[str, Tuple[_CType, Tuple[_CType, ...]]] = {
     "net_try_accept": (_i64, (_i64,)),
     "net_try_read_from": (_i64, (_i64, _buf, _size, _buf, _size)),
     "net_try_write_to": (_i64, (_i64, _buf, _size, _str)),
+    "net_dialer_set_keepalive_config": (_i64, (_i64, _i64, _i64, _i64)),
+    "net_dialer_set_control": (_i64, (_i64, CONTROL_FN, _buf)),
+    "net_listen_config_new": (_i64, ()),
+    "net_listen_config_set_reuseport": (_i64, (_i64, _i64)),
+    "net_listen_config_set_backlog": (_i64, (_i64, _i64)),
+    "net_listen_config_set_keepalive": (_i64, (_i64, _i64)),
+    "net_listen_config_set_keepalive_config": (_i64, (_i64, _i64, _i64, _i64)),
+    "net_listen_config_set_control": (_i64, (_i64, CONTROL_FN, _buf)),
+    "net_listen_config_listen": (_i64, (_i64, _str, _str)),
+    "net_listen_config_listen_packet": (_i64, (_i64, _str, _str)),
+    "net_control": (_i64, (_i64, FD_FN, _buf)),
+    "net_set_linger": (_i64, (_i64, _i64)),
+    "net_set_read_buffer": (_i64, (_i64, _i64)),
+    "net_set_write_buffer": (_i64, (_i64, _i64)),
+    "net_set_keepalive_config": (_i64, (_i64, _i64, _i64, _i64)),
+    "net_file_conn": (_i64, (_int,)),
+    "net_file_listener": (_i64, (_int,)),
+    "net_file_packet_conn": (_i64, (_int,)),
+    "net_file": (_i64, (_i64,)),
+    "net_write_msg_unix": (_i64, (_i64, _buf, _size, _buf, _size)),
+    "net_read_msg_unix": (_i64, (_i64, _buf, _size, _buf, _size, _buf)),
+    "net_unix_peer_cred": (_i64, (_i64, _buf, _buf, _buf)),
+    "net_writev": (_i64, (_i64, _buf, _int)),
 }
 
 

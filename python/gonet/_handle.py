@@ -7,10 +7,10 @@ import errno as _errno
 import math
 import operator
 from types import TracebackType
-from typing import Any, Callable, Optional, Type, TypeVar, Union
+from typing import Any, Callable, List, Optional, Type, TypeVar, Union
 
 from ._errors import InvalidArgumentError, _check, _error
-from ._ffi import NET_ECLOSED, NET_EINVAL, NET_FOREVER, _c, _handle_arg
+from ._ffi import FD_FN, NET_ECLOSED, NET_EINVAL, NET_FOREVER, _c, _handle_arg
 
 # What the wrappers accept as a string argument, and as data to send.
 Text = Union[str, bytes, bytearray]
@@ -210,6 +210,31 @@ class _Handle(_Closable):
         change it directly, and stop watching it before close(), after
         which its number may be reused. ClosedError once closed."""
         return _check(_c.net_fd(self._h))
+
+    def control(self, fn: Callable[[int], Any]) -> None:
+        """Go's ``RawConn.Control``: calls ``fn(fd)`` with the socket's
+        descriptor, which stays open and is not reused until ``fn``
+        returns (a close() from another thread waits for it), so socket
+        options can be read and set on it without a race. ``fn`` must not
+        close the descriptor. An exception ``fn`` raises is raised here."""
+        raised: List[BaseException] = []
+
+        def call(fd: int, _arg: Any) -> None:
+            try:
+                fn(fd)
+            except BaseException as e:  # re-raised below, outside C
+                raised.append(e)
+
+        cb = FD_FN(call)
+        _check(_c.net_control(self._h, cb, None))
+        if raised:
+            raise raised[0]
+
+    def file(self) -> int:
+        """Go's ``File``: a new descriptor for the socket, close-on-exec,
+        which the caller owns and must close (``os.close``); the handle
+        stays open and independent of it."""
+        return _check(_c.net_file(self._h))
 
     def set_deadline(self, seconds: Seconds) -> None:
         """Sets the read and write deadlines to now + ``seconds``: ``None``

@@ -18,6 +18,7 @@ from ._ffi import (
     _raw_write,
     _raw_write_to,
 )
+from ._sockopts import _ConnOptions
 from ._handle import _SCRATCH, Text, _addr, _bytes_like, _encode, _Handle, _size, _writable
 
 
@@ -52,7 +53,7 @@ def _sender(buf: Any) -> str:
     return text
 
 
-class PacketConn(_Handle):
+class PacketConn(_Handle, _ConnOptions):
     """A datagram socket: Go's ``net.PacketConn`` from listen_packet(), or
     the connected ``net.Conn`` that dial() returns on "udp", "udp4", "udp6"
     and "unixgram". Every read takes one whole datagram and every write

@@ -9,13 +9,14 @@ from typing import IO, Any, List, Optional, Union, cast
 
 from ._errors import AddressError, GonetError, _check, _error
 from ._ffi import NET_FOREVER, _byref, _c, _c_char_from_buffer, _len, _lens_get, _net_read, _raw_read, _raw_write
+from ._sockopts import _ConnOptions, _keepalive_count, _keepalive_ms
 from ._handle import _SCRATCH, Seconds, Text, _addr, _bytes_like, _encode, _Handle, _setting_ms, _size, _writable
 
 # Networks listen_packet serves and listen does not.
 _PACKET_NETWORKS = frozenset((b"udp", b"udp4", b"udp6", b"unixgram"))
 
 
-class Conn(_Handle):
+class Conn(_Handle, _ConnOptions):
     """A connection (Go's ``net.Conn``). Safe to use from several threads:
     writes never interleave, and close() wakes blocked readers and writers.
 
@@ -144,6 +145,32 @@ class Conn(_Handle):
     def set_nodelay(self, on: bool = True) -> None:
         """Turns Nagle's algorithm off (True, the default) or on (False)."""
         _check(_c.net_set_nodelay(self._h, 1 if on else 0))
+
+    def set_linger(self, seconds: Optional[int]) -> None:
+        """Go's ``SetLinger``: what close() does with data not yet sent.
+        None (or negative) is the default, sending it in the background; 0
+        drops it and resets the connection (the peer's read raises
+        ConnectionResetGonetError); a positive number lets close send it
+        for up to that many seconds."""
+        sec = -1 if seconds is None else _size(seconds, "seconds")
+        _check(_c.net_set_linger(self._h, sec))
+
+    def set_keepalive_config(
+        self, idle: Seconds = None, interval: Seconds = None, count: Optional[int] = None
+    ) -> None:
+        """Go 1.23's ``SetKeepAliveConfig``: turns keep-alive on with the
+        idle time before the first probe, the interval between probes and
+        the number of unanswered probes that drops the connection. None is
+        Go's default (15 s, 15 s, 9); a negative value leaves the system's
+        setting; times are rounded up to whole seconds."""
+        _check(
+            _c.net_set_keepalive_config(
+                self._h,
+                _keepalive_ms(idle, "idle"),
+                _keepalive_ms(interval, "interval"),
+                _keepalive_count(count),
+            )
+        )
 
     def set_keepalive(self, seconds: Seconds) -> None:
         """Turns TCP keep-alive on with ``seconds`` as idle time and probe

@@ -24,6 +24,7 @@ USED = {
     "NET_EAGAIN", "WouldBlockError",
     "NET_EDNS", "TemporaryDnsError", "Resolver", "MX", "SRV", "lookup_ip", "lookup_addr",
     "lookup_cname", "lookup_mx", "lookup_ns", "lookup_srv", "lookup_txt",
+    "ListenConfig", "file_conn", "file_listener", "file_packet_conn",
 }  # fmt: skip
 
 # gonet.aio's public names, used in aio() below.
@@ -158,6 +159,45 @@ def close_wakes() -> None:
     t.join()
 
 
+def servers() -> None:
+    def control(network: str, address: str, fd: int) -> None:
+        assert network in ("tcp4", "udp4") and fd >= 0
+
+    with gonet.ListenConfig(reuseport=True, backlog=16, keepalive=30, control=control) as lc:
+        ln: gonet.Listener = lc.listen("tcp", "127.0.0.1:0")
+        with ln, gonet.Dialer(control=control) as d:
+            c = d.dial("tcp", ln.local_addr)
+            s: gonet.Conn = ln.accept()
+            with c, s:
+                s.set_linger(None)
+                s.set_read_buffer(65536)
+                s.set_write_buffer(65536)
+                s.set_keepalive_config(idle=20, interval=5, count=3)
+                fds: List[int] = []
+                s.control(lambda fd: fds.append(fd))
+                fd: int = s.file()
+                again: gonet.Listener = gonet.file_listener(ln)
+                again.close()
+                n: int = s.writev([b"a", bytearray(b"b")])
+                assert n == 2 and fds
+                os.close(fd)
+        p: gonet.PacketConn = lc.listen_packet("udp", "127.0.0.1:0")
+        with p:
+            q = gonet.file_packet_conn(p.file())
+            q.close()
+            r = gonet.file_conn(p)
+            r.close()
+        a, b = __import__("socket").socketpair()
+        with a, b:
+            ga = gonet.file_conn(a)
+            gb = gonet.file_conn(b)
+            with ga, gb:
+                ga.send_fds([b"x"], [])
+                data, got, flags, addr = gb.recv_fds(4, 1)
+                cred: Tuple[int, int, int] = gb.peer_cred()
+                assert data == b"x" and got == [] and flags == 0 and addr is None and cred[0] > 0
+
+
 async def aio_main() -> None:
     ln: gonet.aio.Listener = await gonet.aio.listen("tcp", "127.0.0.1:0")
     async with ln:
@@ -252,6 +292,7 @@ def resolving() -> None:
 
 def main() -> None:
     resolving()
+    servers()
     aio()
     streams()
     datagrams()

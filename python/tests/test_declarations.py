@@ -20,6 +20,13 @@ C_TYPES = {
     "char *": {ctypes.c_char_p, ctypes.c_void_p},
     "void *": {ctypes.c_void_p},
     "const void *": {ctypes.c_void_p},
+    "const int *": {ctypes.c_void_p},
+    "int *": {ctypes.c_void_p},
+    "size_t *": {ctypes.c_void_p},
+    "int64_t *": {ctypes.c_void_p},
+    "const struct iovec *": {ctypes.c_void_p},
+    "net_control_fn": {_ffi.CONTROL_FN},
+    "net_fd_fn": {_ffi.FD_FN},
 }
 
 

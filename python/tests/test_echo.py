@@ -210,3 +210,51 @@ class CInteropTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SocketActivationTest(unittest.TestCase):
+    """The Python echo server under systemd-socket-activate (Debian's
+    systemd package): the activator listens and, on the first connection,
+    starts the server with the listener as descriptor 3; the server adopts
+    it with gonet.file_listener and echoes that connection and later
+    ones."""
+
+    def test_activated_listener(self):
+        import socket
+
+        tool = shutil.which("systemd-socket-activate")
+        self.assertIsNotNone(tool, "systemd-socket-activate is needed (Debian's systemd package)")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        address = "127.0.0.1:%d" % port
+        proc = subprocess.Popen(
+            [tool, "-l", address, sys.executable, SERVER, "127.0.0.1:1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            until = time.monotonic() + 10
+            while True:
+                try:
+                    first = socket.create_connection(("127.0.0.1", port), timeout=10)
+                    break
+                except OSError:
+                    if time.monotonic() > until:
+                        raise
+                    time.sleep(0.02)
+            conns = [first] + [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
+            for i, c in enumerate(conns):
+                with c:
+                    c.sendall(b"activated %d\n" % i)
+                    self.assertEqual(c.makefile("rb").readline(), b"activated %d\n" % i)
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertTrue(out.startswith("listening on %s\n" % address), out)
+        self.assertIn("GET MESSAGE: activated 2", out)

@@ -120,6 +120,8 @@ fn not_open(op: &'static str, h: i64) -> NetError {
         NetError::invalid(op, format!("handle {h} is a dialer"))
     } else if handle::RESOLVERS.get(h).is_some() {
         NetError::invalid(op, format!("handle {h} is a resolver"))
+    } else if handle::LISTEN_CONFIGS.get(h).is_some() {
+        NetError::invalid(op, format!("handle {h} is a listen config"))
     } else {
         closed_error(op, h)
     }

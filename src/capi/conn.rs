@@ -199,9 +199,9 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
     })
 }
 
-/// Closes a connection, listener, dialer or resolver (whose lookups in
-/// flight then fail with `NET_ECANCELED`). Threads blocked on it wake and
-/// fail with `NET_ECLOSED` (dials of a closed dialer with
+/// Closes a connection, listener, dialer, listen config or resolver (whose
+/// lookups in flight then fail with `NET_ECANCELED`). Threads blocked on
+/// it wake and fail with `NET_ECLOSED` (dials of a closed dialer with
 /// `NET_ECANCELED`); the handle is never valid again. Returns 0, or
 /// `NET_ECLOSED` if it was already closed.
 ///
@@ -219,6 +219,16 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
 /// error); otherwise the message names the peer alone, as Go's `OpError`
 /// does without a source (`read tcp 127.0.0.1:34751: ...`): finding it at
 /// close would cost every connection a system call.
+///
+/// A listener's close returns once no other thread of the process uses
+/// it. A listener that other processes may be using on purpose (made
+/// before this process called `fork`, as a prefork master's is; adopted
+/// with `net_file_listener`; handed out with `net_file`) is closed as Go
+/// closes one: this process's descriptor only, so the others keep
+/// listening, and its port stays busy while a child forked meanwhile has
+/// not yet exec'd. Any other listener is shut down as well, so its port is
+/// free at once even while a child started by another thread (with
+/// `posix_spawn` or `vfork`) briefly holds a copy.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_close(handle: i64) -> i64 {
     const OP: &str = "close";
@@ -228,7 +238,7 @@ pub extern "C" fn net_close(handle: i64) -> i64 {
                 dialer.cancel();
             } else if let Some(resolver) = handle::RESOLVERS.remove(handle) {
                 resolver.cancel();
-            } else {
+            } else if handle::LISTEN_CONFIGS.remove(handle).is_none() {
                 return Err(closed_error(OP, handle));
             }
         }
@@ -334,8 +344,10 @@ pub unsafe extern "C" fn net_remote_addr(handle: i64, buf: *mut c_char, len: usi
 /// gonet's: do not close it, read or write it directly, or change its
 /// flags. It is valid until `net_close`; after that its number may be
 /// reused, so stop watching it before closing the handle. A close from
-/// another thread shuts a blocked or listening socket down, which a
-/// watcher sees as ready (the call then fails with `NET_ECLOSED`).
+/// another thread shuts a blocked stream or datagram socket down, which a
+/// watcher sees as ready (the call then fails with `NET_ECLOSED`), and so
+/// is a listener's unless other processes may share it (see
+/// `net_close`): stop watching a listener before closing it.
 /// `NET_ECLOSED` for a closed or unknown handle, `NET_EINVAL` for a dialer.
 #[unsafe(no_mangle)]
 pub extern "C" fn net_fd(handle: i64) -> i64 {
@@ -343,7 +355,7 @@ pub extern "C" fn net_fd(handle: i64) -> i64 {
     call(OP, || Ok(i64::from(lookup(OP, handle)?.raw())))
 }
 
-fn tcp_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+pub(crate) fn tcp_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
     let fd = lookup_role(op, h, Role::Conn)?;
     if fd.net.is_unix() {
         return Err(fd.error(op, Cause::Invalid("not a TCP connection".to_owned())));

@@ -2,15 +2,16 @@
 //! (`LookupHost`, `LookupPort`, `SplitHostPort`, `JoinHostPort`).
 
 use super::boundary::{arg_str, call, check_len, duration_ms, write_text};
+use super::listen_config::{control_of, net_control_fn};
 use crate::error::{Cause, NetError, Result};
 use crate::handle::{self, DIALERS};
 use crate::net::{self, Dialer, Network};
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
 fn lookup_dialer(op: &'static str, h: i64) -> Result<Arc<Dialer>> {
     DIALERS.get(h).ok_or_else(|| {
-        if handle::get(h).is_some() {
+        if handle::get(h).is_some() || handle::LISTEN_CONFIGS.get(h).is_some() {
             NetError::invalid(op, format!("handle {h} is not a dialer"))
         } else {
             NetError::new(op, "", Cause::Closed)
@@ -85,6 +86,48 @@ pub extern "C" fn net_dialer_set_keepalive(dialer: i64, period_ms: i64) -> i64 {
     call(OP, || {
         let default = Some(net::KEEPALIVE_PERIOD);
         lookup_dialer(OP, dialer)?.set_keepalive(duration_ms(period_ms, default));
+        Ok(0)
+    })
+}
+
+/// Sets Go 1.23's `Dialer.KeepAliveConfig` for connections the dialer
+/// makes; the arguments are as `net_set_keepalive_config`. It applies
+/// after `net_dialer_set_keepalive`'s period.
+#[unsafe(no_mangle)]
+pub extern "C" fn net_dialer_set_keepalive_config(
+    dialer: i64,
+    idle_ms: i64,
+    interval_ms: i64,
+    count: i64,
+) -> i64 {
+    const OP: &str = "dialer_set_keepalive_config";
+    call(OP, || {
+        lookup_dialer(OP, dialer)?.set_keepalive_config(net::KeepAliveConfig {
+            idle_ms,
+            interval_ms,
+            count,
+        });
+        Ok(0)
+    })
+}
+
+/// Sets the control function `fn` (Go's `Dialer.Control`, see
+/// `net_control_fn`), called with `arg` for each socket a dial of `dialer`
+/// makes (once per address tried), before it is bound or connected; NULL
+/// removes it. `arg` must stay valid for as long as `dialer` may dial.
+///
+/// # Safety
+/// `fn` is NULL or a function of the `net_control_fn` type that may be
+/// called with `arg` from any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn net_dialer_set_control(
+    dialer: i64,
+    r#fn: net_control_fn,
+    arg: *mut c_void,
+) -> i64 {
+    const OP: &str = "dialer_set_control";
+    call(OP, || {
+        lookup_dialer(OP, dialer)?.set_control(control_of(r#fn, arg));
         Ok(0)
     })
 }

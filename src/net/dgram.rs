@@ -6,7 +6,8 @@ use super::addr::{Addr, Network, to_net_addr};
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, resolve, resolve_with};
 use super::sock::{
-    connected_peer, datagram_socket, local_addr, new_udp_socket, no_ipv6, raw_socket, unix_sockaddr,
+    Control, ListenOptions, connected_peer, datagram_socket, local_addr, new_udp_socket, no_ipv6,
+    raw_socket, unix_sockaddr,
 };
 use crate::error::{Cause, NetError, Result, SyscallResult};
 use socket2::{Domain, SockAddr, Socket};
@@ -22,17 +23,18 @@ pub fn dial(
     net: Network,
     address: &str,
     local: Option<&str>,
+    control: Option<&Control>,
     lookup: &dyn Fn(&str) -> std::result::Result<Vec<IpAddr>, Cause>,
 ) -> Result<NetFd> {
     const OP: &str = "dial";
     let fail = |c| NetError::new(OP, net.name(), c);
     match resolve_with(net, address, Purpose::Dial, lookup).map_err(fail)? {
-        Resolved::Unix(path) => dial_unixgram(&path, local),
+        Resolved::Unix(path) => dial_unixgram(&path, local, control),
         Resolved::Inet(addrs) => {
             let (local, addrs) = local_and_targets(net, local, addrs, address).map_err(fail)?;
             let mut first_err = None;
             for addr in addrs {
-                match dial_udp(net, addr, local) {
+                match dial_udp(net, addr, local, control) {
                     Ok(fd) => return Ok(fd),
                     Err(e) => {
                         first_err.get_or_insert(e);
@@ -45,10 +47,18 @@ pub fn dial(
     }
 }
 
-fn dial_udp(net: Network, addr: SocketAddr, local: Option<SocketAddr>) -> Result<NetFd> {
+fn dial_udp(
+    net: Network,
+    addr: SocketAddr,
+    local: Option<SocketAddr>,
+    control: Option<&Control>,
+) -> Result<NetFd> {
     let raddr = Addr::Inet(addr);
     let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
     let sock = new_udp_socket(net, addr).map_err(fail)?;
+    if let Some(control) = control {
+        control.run(net, &raddr.to_string(), &sock).map_err(fail)?;
+    }
     if let Some(local) = local {
         sock.bind(&SockAddr::from(local))
             .syscall("bind")
@@ -66,7 +76,7 @@ fn dial_udp(net: Network, addr: SocketAddr, local: Option<SocketAddr>) -> Result
 /// unnamed, as Go's `DialUnix` leaves it (Linux does not autobind it), so
 /// the peer can read from it but has no address to reply to. A local path
 /// it binds is removed on close, as `net_listen_packet`'s are.
-fn dial_unixgram(path: &str, local: Option<&str>) -> Result<NetFd> {
+fn dial_unixgram(path: &str, local: Option<&str>, control: Option<&Control>) -> Result<NetFd> {
     let net = Network::Unixgram;
     let raddr = Addr::Unix(path.into());
     let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
@@ -74,6 +84,9 @@ fn dial_unixgram(path: &str, local: Option<&str>) -> Result<NetFd> {
     let sock = datagram_socket(Domain::UNIX)
         .syscall("socket")
         .map_err(fail)?;
+    if let Some(control) = control {
+        control.run(net, path, &sock).map_err(fail)?;
+    }
     if let Some(local) = local {
         sock.bind(&unix_sockaddr(local).map_err(fail)?)
             .syscall("bind")
@@ -102,6 +115,13 @@ fn dial_unixgram(path: &str, local: Option<&str>) -> Result<NetFd> {
 /// address, IPv6 and IPv4; an empty `unixgram` address lets Linux pick an
 /// abstract name (autobind), which peers can reply to.
 pub fn listen_packet(network: &str, address: &str) -> Result<NetFd> {
+    listen_packet_with(network, address, &ListenOptions::default())
+}
+
+/// `listen_packet` with a listen configuration's options (Go's
+/// `ListenConfig.ListenPacket`): SO_REUSEPORT and the control function
+/// apply; backlog and keep-alive mean nothing to a datagram socket.
+pub fn listen_packet_with(network: &str, address: &str, opts: &ListenOptions) -> Result<NetFd> {
     const OP: &str = "listen";
     if let Some(parsed) = ip_network(network) {
         let (net, proto) = parsed.map_err(|c| NetError::new(OP, network, c))?;
@@ -114,15 +134,17 @@ pub fn listen_packet(network: &str, address: &str) -> Result<NetFd> {
     let resolved =
         resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, net.name(), c))?;
     match resolved {
-        Resolved::Unix(path) => bind_unixgram(&path),
+        Resolved::Unix(path) => bind_unixgram(&path, opts),
         Resolved::Inet(addrs) => match addrs.first() {
-            Some(addr) => bind_udp(net, *addr),
+            Some(addr) => bind_udp(net, *addr, opts),
             None => Err(NetError::new(OP, net.name(), Cause::MissingAddress)),
         },
         Resolved::Wildcard(port) => {
             let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port);
-            match bind_udp(net, any6) {
-                Err(e) if no_ipv6(&e) => bind_udp(net, SocketAddr::new([0, 0, 0, 0].into(), port)),
+            match bind_udp(net, any6, opts) {
+                Err(e) if no_ipv6(&e) => {
+                    bind_udp(net, SocketAddr::new([0, 0, 0, 0].into(), port), opts)
+                }
                 other => other,
             }
         }
@@ -147,9 +169,11 @@ pub fn wrong_kind(net: Network, address: &str) -> NetError {
     }
 }
 
-fn bind_udp(net: Network, addr: SocketAddr) -> Result<NetFd> {
+fn bind_udp(net: Network, addr: SocketAddr, opts: &ListenOptions) -> Result<NetFd> {
     let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(Addr::Inet(addr));
     let sock = new_udp_socket(net, addr).map_err(fail)?;
+    opts.before_bind(net, &Addr::Inet(addr).to_string(), &sock)
+        .map_err(fail)?;
     sock.bind(&SockAddr::from(addr))
         .syscall("bind")
         .map_err(fail)?;
@@ -160,7 +184,7 @@ fn bind_udp(net: Network, addr: SocketAddr) -> Result<NetFd> {
 /// Binds a Unix datagram socket. gonet removes the socket file it created
 /// when the handle is closed, as it does for Unix listeners (Go leaves a
 /// packet socket's file behind).
-fn bind_unixgram(path: &str) -> Result<NetFd> {
+fn bind_unixgram(path: &str, opts: &ListenOptions) -> Result<NetFd> {
     let net = Network::Unixgram;
     let given = Addr::Unix(path.into());
     let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(&given);
@@ -168,6 +192,7 @@ fn bind_unixgram(path: &str) -> Result<NetFd> {
     let sock = datagram_socket(Domain::UNIX)
         .syscall("socket")
         .map_err(fail)?;
+    opts.before_bind(net, path, &sock).map_err(fail)?;
     sock.bind(&sa).syscall("bind").map_err(fail)?;
     // The kernel's name for it: the one chosen by autobind for "".
     let laddr = local_addr(&sock).unwrap_or(given);

@@ -10,8 +10,8 @@ use super::dns::resolver::{Resolver, default_resolver};
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, resolve_with};
 use super::sock::{
-    KEEPALIVE_PERIOD, connected_peer, into_blocking, set_keepalive, stream_socket, stream_type,
-    unix_sockaddr,
+    Control, KEEPALIVE_PERIOD, KeepAliveConfig, connected_peer, into_blocking, set_keepalive,
+    stream_socket, stream_type, unix_sockaddr,
 };
 use crate::error::{Cause, NetError, Result, SyscallResult, os_errno};
 use crate::poll::{self, NO_DEADLINE, now_ns};
@@ -41,6 +41,10 @@ pub struct DialOptions {
     pub keepalive: Option<Duration>,
     /// The resolver names are looked up with; `None`, the default one.
     pub resolver: Option<Arc<Resolver>>,
+    /// Go 1.23's `KeepAliveConfig`, applied after `keepalive`.
+    pub keepalive_config: Option<KeepAliveConfig>,
+    /// Go's `Dialer.Control`: called with each socket before it connects.
+    pub control: Option<Control>,
 }
 
 impl DialOptions {
@@ -52,6 +56,8 @@ impl DialOptions {
             fallback_delay: Some(DEFAULT_FALLBACK_DELAY),
             keepalive: Some(KEEPALIVE_PERIOD),
             resolver: None,
+            keepalive_config: None,
+            control: None,
         }
     }
 }
@@ -87,11 +93,17 @@ pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) 
         return Err(fail(Cause::Canceled));
     }
     if net.is_packet() {
-        return dgram::dial(net, address, opts.local_addr.as_deref(), &lookup);
+        return dgram::dial(
+            net,
+            address,
+            opts.local_addr.as_deref(),
+            opts.control.as_ref(),
+            &lookup,
+        );
     }
     let resolved = resolve_with(net, address, Purpose::Dial, &lookup).map_err(fail)?;
     let addrs = match resolved {
-        Resolved::Unix(path) => return dial_unix(net, &path, opts.deadline, op),
+        Resolved::Unix(path) => return dial_unix(net, &path, opts, op),
         Resolved::Inet(addrs) => addrs,
         Resolved::Wildcard(_) => return Err(fail(Cause::MissingAddress)),
     };
@@ -101,6 +113,8 @@ pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) 
         net,
         local,
         keepalive: opts.keepalive,
+        keepalive_config: opts.keepalive_config,
+        control: opts.control,
         deadline: opts.deadline,
         racing: false,
     };
@@ -202,6 +216,8 @@ struct Plan {
     net: Network,
     local: Option<SocketAddr>,
     keepalive: Option<Duration>,
+    keepalive_config: Option<KeepAliveConfig>,
+    control: Option<Control>,
     deadline: i64,
     /// A racer of `dial_parallel`, which the winner may stop at any time.
     racing: bool,
@@ -255,16 +271,26 @@ impl Plan {
         let sock = Socket::new(Domain::for_address(addr), stream_type(may_block), None)
             .syscall("socket")
             .map_err(fail)?;
-        if let Some(local) = self.local {
-            sock.bind(&SockAddr::from(local))
-                .syscall("bind")
-                .map_err(fail)?;
-        }
         // Options before the handshake: the kernel then arms the
         // keep-alive timer once, when the connection is established, where
         // setting them afterwards re-arms it for each option.
         let _ = sock.set_tcp_nodelay(true);
         let _ = set_keepalive(&sock, self.keepalive);
+        if let Some(config) = &self.keepalive_config {
+            config.apply(&sock).syscall("setsockopt").map_err(fail)?;
+        }
+        // After gonet's own options, so that the control function has the
+        // last word on any of them; before bind, as Go calls it.
+        if let Some(control) = &self.control {
+            control
+                .run(self.net, &raddr.to_string(), &sock)
+                .map_err(fail)?;
+        }
+        if let Some(local) = self.local {
+            sock.bind(&SockAddr::from(local))
+                .syscall("bind")
+                .map_err(fail)?;
+        }
         let sa = SockAddr::from(addr);
         if may_block {
             connect_blocking(&sock, &sa, op).map_err(fail)?;
@@ -308,6 +334,8 @@ pub fn dial_serial(net: Network, addrs: &[SocketAddr], deadline: i64) -> Result<
         net,
         local: None,
         keepalive: Some(KEEPALIVE_PERIOD),
+        keepalive_config: None,
+        control: None,
         deadline,
         racing: false,
     };
@@ -330,14 +358,17 @@ fn partial_deadline(now: i64, deadline: i64, addrs_remaining: i64) -> Option<i64
     Some(now + share)
 }
 
-fn dial_unix(net: Network, path: &str, deadline: i64, op: &DialOp) -> Result<NetFd> {
+fn dial_unix(net: Network, path: &str, opts: &DialOptions, op: &DialOp) -> Result<NetFd> {
     let raddr = Addr::Unix(path.into());
     let fail = |cause| NetError::new("dial", net.name(), cause).with_addr(&raddr);
     let sa = unix_sockaddr(path).map_err(fail)?;
     let sock = stream_socket(Domain::UNIX)
         .syscall("socket")
         .map_err(fail)?;
-    connect(&sock, &sa, deadline, op).map_err(fail)?;
+    if let Some(control) = &opts.control {
+        control.run(net, path, &sock).map_err(fail)?;
+    }
+    connect(&sock, &sa, opts.deadline, op).map_err(fail)?;
     into_blocking(&sock).map_err(fail)?;
     // Never bound, so unnamed: its local address is known without asking.
     let laddr = Addr::Unix("".into());

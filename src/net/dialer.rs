@@ -5,7 +5,7 @@ use super::dial::{self, DialOptions};
 use super::dialop::DialOp;
 use super::dns::resolver::Resolver;
 use super::fd::NetFd;
-use super::sock::KEEPALIVE_PERIOD;
+use super::sock::{Control, KEEPALIVE_PERIOD, KeepAliveConfig};
 use crate::error::Result;
 use crate::poll::{NO_DEADLINE, now_ns};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +21,8 @@ struct Settings {
     fallback_delay: Option<Duration>,
     keepalive: Option<Duration>,
     resolver: Option<Arc<Resolver>>,
+    keepalive_config: Option<KeepAliveConfig>,
+    control: Option<Control>,
 }
 
 impl Default for Settings {
@@ -33,6 +35,8 @@ impl Default for Settings {
             fallback_delay: Some(dial::DEFAULT_FALLBACK_DELAY),
             keepalive: Some(KEEPALIVE_PERIOD),
             resolver: None,
+            keepalive_config: None,
+            control: None,
         }
     }
 }
@@ -73,6 +77,14 @@ impl Dialer {
         self.settings().resolver = resolver;
     }
 
+    pub fn set_keepalive_config(&self, config: KeepAliveConfig) {
+        self.settings().keepalive_config = Some(config);
+    }
+
+    pub fn set_control(&self, control: Option<Control>) {
+        self.settings().control = control;
+    }
+
     fn options(&self) -> DialOptions {
         let s = self.settings().clone();
         let deadline = s.timeout.map_or(NO_DEADLINE, |t| {
@@ -85,6 +97,8 @@ impl Dialer {
             fallback_delay: s.fallback_delay,
             keepalive: s.keepalive,
             resolver: s.resolver,
+            keepalive_config: s.keepalive_config,
+            control: s.control,
         }
     }
 

@@ -10,13 +10,14 @@
 use super::addr::{Addr, Network, to_addr, to_net_addr};
 use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
 use crate::poll::{
-    self, CancelHeldOff, Direction, NO_DEADLINE, WaitList, fork_generation, now_ns, sys,
+    self, CancelHeldOff, Direction, NO_DEADLINE, WaitList, fork_generation, forks_made, now_ns, sys,
 };
 use socket2::Socket;
+use std::cell::RefCell;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock, RwLock};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -63,6 +64,26 @@ pub struct NetFd {
     /// `fork_generation()` when the descriptor was made: a forked
     /// child shares the sockets it inherited with its parent.
     fork_generation: u32,
+    /// Held for reading by each `net_control` call while its function
+    /// runs; `close` takes it for writing, so it returns only once they
+    /// are done (Go's `RawConn.Control` holds a reference `Close` waits
+    /// for).
+    control_lock: RwLock<()>,
+    /// `forks_made()` when the descriptor was made: a listener made
+    /// before a `fork` may have workers in the children.
+    forks_made: u32,
+    /// Set when the socket is known to be shared with its maker or
+    /// another program: adopted (`net_file_*`) or handed out (`net_file`).
+    shared: AtomicBool,
+    /// A listener made non-blocking for good (see `accept`).
+    nonblocking_listener: AtomicBool,
+}
+
+thread_local! {
+    /// The descriptors whose control functions are running on this
+    /// thread: a function that closes its own handle must not wait for
+    /// itself.
+    static IN_CONTROL: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Go's `OpError` for `op` on a descriptor of this network, role and
@@ -146,6 +167,60 @@ impl NetFd {
             waiters: WaitList::default(),
             unlink_on_close: None,
             fork_generation: fork_generation(),
+            control_lock: RwLock::new(()),
+            forks_made: forks_made(),
+            shared: AtomicBool::new(false),
+            nonblocking_listener: AtomicBool::new(false),
+        }
+    }
+
+    /// Go's `RawConn.Control`: runs `f` with the descriptor, which stays
+    /// open and is not reused meanwhile (a concurrent `close` waits for
+    /// `f` to return). Fails with "use of closed network connection" once
+    /// the descriptor is closed.
+    pub fn control(&self, op: &'static str, f: impl FnOnce(RawFd)) -> Result<()> {
+        let me = self as *const NetFd as usize;
+        // A control function calling `net_control` on its own handle holds
+        // the lock already; taking it again could wait behind a `close`
+        // that waits for it.
+        let _held = (!self.in_control_here())
+            .then(|| self.control_lock.read().unwrap_or_else(|e| e.into_inner()));
+        // Checked under the lock: `close` marks the descriptor closed and
+        // then takes the lock, so a control that gets in after the mark
+        // sees it, and one that got in before is waited for.
+        if self.is_closed() {
+            return Err(self.error(op, Cause::Closed));
+        }
+        IN_CONTROL.with(|c| c.borrow_mut().push(me));
+        struct Leave(usize);
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                let _ = IN_CONTROL.try_with(|c| {
+                    let mut c = c.borrow_mut();
+                    if let Some(i) = c.iter().rposition(|&p| p == self.0) {
+                        c.remove(i);
+                    }
+                });
+            }
+        }
+        let _leave = Leave(me);
+        f(self.raw());
+        Ok(())
+    }
+
+    /// Whether a control function of this descriptor is running on the
+    /// calling thread.
+    fn in_control_here(&self) -> bool {
+        let me = self as *const NetFd as usize;
+        IN_CONTROL
+            .try_with(|c| c.borrow().contains(&me))
+            .unwrap_or(false)
+    }
+
+    /// Waits for control functions running on other threads to return.
+    fn wait_for_controls(&self) {
+        if !self.in_control_here() {
+            drop(self.control_lock.write().unwrap_or_else(|e| e.into_inner()));
         }
     }
 
@@ -378,10 +453,15 @@ impl NetFd {
         loop {
             self.check(OP, Direction::Read)?;
             let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
-            let result = if no_deadline() && poll::can_block() {
-                // The listener is blocking: wait in accept4 itself, as a
-                // read waits in recv, woken by close (shutdown) and by a
-                // deadline (the wake signal).
+            let result = if no_deadline() && poll::can_block() && !self.accepts_without_blocking() {
+                // A listener only this process uses, without a deadline:
+                // wait in accept4 itself, as a plain blocking server does
+                // (one system call a connection, where trying accept4,
+                // polling and trying again is three: 6 % of
+                // connect/exchange/close churn, bench/compare.sh churn
+                // conns=1, pinned), woken by close (shutdown, or the wake
+                // signal once the socket may be shared) and by a deadline
+                // (the wake signal).
                 let blocked = self.waiters.block_in(
                     Direction::Read,
                     || !self.is_closed() && no_deadline(),
@@ -394,12 +474,18 @@ impl NetFd {
                     }
                     Some(result) => result,
                 }
-            } else if sys::readable(self.raw()) {
-                // Accepts are serialised by the read lock, so a queued
-                // connection is still there: accept4 does not block.
-                sys::accept(self.raw())
             } else {
-                Err(libc::EAGAIN)
+                // With a deadline, or where another process may accept
+                // on the socket too (one of them can take a connection
+                // between this one's poll and its accept4, which on a
+                // blocking socket would then wait past any deadline), the
+                // listener is non-blocking, as Go's always are: accept4
+                // takes a queued connection or says EAGAIN, and the wait
+                // is in poll, woken by close and deadline changes.
+                self.make_accepts_nonblocking()
+                    .syscall("fcntl")
+                    .map_err(|c| self.error(OP, c))?;
+                sys::accept(self.raw())
             };
             match result {
                 Ok((fd, peer)) => return Ok(self.accepted(fd, &peer)),
@@ -458,6 +544,38 @@ impl NetFd {
         }
     }
 
+    /// Whether accepts on this listener go through poll rather than wait
+    /// in `accept4`: it was made non-blocking, or another process may
+    /// accept on it too.
+    fn accepts_without_blocking(&self) -> bool {
+        self.nonblocking_listener.load(Ordering::Relaxed)
+            || self.may_be_shared()
+            || self.inherited()
+    }
+
+    /// Makes the listener non-blocking for good (the mode belongs to the
+    /// open file, which a forked process shares), once.
+    pub(crate) fn make_accepts_nonblocking(&self) -> std::io::Result<()> {
+        if self.nonblocking_listener.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.sock.set_nonblocking(true)?;
+        self.nonblocking_listener.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Marks the socket as shared with another program (see `close`).
+    pub(crate) fn mark_shared(&self) {
+        self.shared.store(true, Ordering::Release);
+    }
+
+    /// Whether another process may hold the socket on purpose and go on
+    /// using it: it was adopted or handed out, or this process has forked
+    /// since it was made (a prefork master's workers).
+    fn may_be_shared(&self) -> bool {
+        self.shared.load(Ordering::Acquire) || self.forks_made != forks_made()
+    }
+
     /// Whether this process got the socket by forking from the one that
     /// made it, and so shares it with that process.
     fn inherited(&self) -> bool {
@@ -468,6 +586,7 @@ impl NetFd {
     /// The socket itself is closed when the last user drops its reference.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        self.wait_for_controls();
         let blocked = self.waiters.wake_all_and_find_blocked();
         if self.inherited() {
             // A socket shared with the parent (a server that forks a
@@ -481,18 +600,47 @@ impl NetFd {
             }
             return;
         }
-        // A listener stops listening now, not when its descriptor goes: a
-        // child forked by another thread holds a copy of the descriptor
-        // until it execs, and meanwhile the port could not be listened on
-        // again. Shutting a TCP listener down takes it out of listening.
-        if self.role == Role::Listener || blocked {
-            // Wakes threads blocked in recv, send or accept4; a thread that
-            // registers after this look sees the closed flag and does not
-            // block.
+        if self.role == Role::Listener && self.may_be_shared() {
+            // Another process may be using the socket on purpose: prefork
+            // workers this process forked, or the program it was adopted
+            // from or handed to. Close this process's descriptor only, as
+            // Go does, and wake its blocked accepts with the wake signal;
+            // `close_last` then waits for them to let go. The port stays
+            // busy while a child forked meanwhile has not exec'd yet (the
+            // window Go has too).
+            if blocked {
+                self.waiters.interrupt_blocked(Direction::Both);
+            }
+        } else if self.role == Role::Listener || blocked {
+            // A listener nobody else uses on purpose stops listening now,
+            // not when its descriptor goes: a child that another thread is
+            // starting with `posix_spawn` or `vfork` (which count no fork)
+            // holds a copy of it until it execs, and meanwhile the port
+            // could not be listened on again. Shutting it down also wakes
+            // threads blocked in recv or send; a thread that registers
+            // after this look sees the closed flag and does not block.
             let _ = self.sock.shutdown(std::net::Shutdown::Both);
         }
         if let Some(path) = &self.unlink_on_close {
             let _ = std::fs::remove_file(&**path);
+        }
+    }
+
+    /// `close`, and for a listener, as Go's `Close` does, a wait (of at
+    /// most a second) for the threads still using it to let go, so that
+    /// its descriptor is closed when this returns. The threads in accept
+    /// were woken by `close` and leave at once; anything else holds the
+    /// descriptor for the length of one call.
+    pub fn close_last(fd: std::sync::Arc<NetFd>) {
+        fd.close();
+        if fd.role != Role::Listener || fd.in_control_here() {
+            return;
+        }
+        let give_up = now_ns() + 1_000_000_000;
+        let mut pause = 10_u64;
+        while std::sync::Arc::strong_count(&fd) > 1 && now_ns() < give_up {
+            std::thread::sleep(std::time::Duration::from_micros(pause));
+            pause = (pause * 2).min(1000);
         }
     }
 

@@ -5,7 +5,9 @@ use super::addr::{Addr, Network, to_addr};
 use super::dgram::wrong_kind;
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, ip_network, resolve};
-use super::sock::{apply_tcp_defaults, listener_socket, no_ipv6, unix_sockaddr};
+use super::sock::{
+    ListenOptions, apply_tcp_defaults, listener_socket, no_ipv6, set_keepalive, unix_sockaddr,
+};
 use crate::error::{Cause, NetError, Result, SyscallResult};
 use socket2::{Domain, SockAddr};
 use std::net::{Ipv6Addr, SocketAddr};
@@ -13,6 +15,12 @@ use std::net::{Ipv6Addr, SocketAddr};
 /// Listens on `address`: an empty or unspecified host on `tcp` listens on
 /// every address, IPv6 and IPv4, as Go does.
 pub fn listen(network: &str, address: &str) -> Result<NetFd> {
+    listen_with(network, address, &ListenOptions::default())
+}
+
+/// `listen` with a listen configuration's options (Go's
+/// `ListenConfig.Listen`).
+pub fn listen_with(network: &str, address: &str, opts: &ListenOptions) -> Result<NetFd> {
     const OP: &str = "listen";
     if let Some(parsed) = ip_network(network) {
         // Go's `Listen` resolves the address first, then finds an IP
@@ -29,13 +37,13 @@ pub fn listen(network: &str, address: &str) -> Result<NetFd> {
     let resolved =
         resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, net.name(), c))?;
     match resolved {
-        Resolved::Unix(path) => listen_unix(net, &path),
-        Resolved::Inet(addrs) => listen_inet(net, addrs[0], false),
+        Resolved::Unix(path) => listen_unix(net, &path, opts),
+        Resolved::Inet(addrs) => listen_inet(net, addrs[0], false, opts),
         Resolved::Wildcard(port) => {
             let any6 = SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), port);
-            match listen_inet(net, any6, true) {
+            match listen_inet(net, any6, true, opts) {
                 Err(e) if no_ipv6(&e) => {
-                    listen_inet(net, SocketAddr::new([0, 0, 0, 0].into(), port), false)
+                    listen_inet(net, SocketAddr::new([0, 0, 0, 0].into(), port), false, opts)
                 }
                 other => other,
             }
@@ -43,10 +51,12 @@ pub fn listen(network: &str, address: &str) -> Result<NetFd> {
     }
 }
 
-/// The kernel clamps this to `net.core.somaxconn`, which is what Go asks for.
-const BACKLOG: i32 = i32::MAX;
-
-fn listen_inet(net: Network, addr: SocketAddr, dual_stack: bool) -> Result<NetFd> {
+fn listen_inet(
+    net: Network,
+    addr: SocketAddr,
+    dual_stack: bool,
+    opts: &ListenOptions,
+) -> Result<NetFd> {
     let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(Addr::Inet(addr));
     let sock = listener_socket(Domain::for_address(addr))
         .syscall("socket")
@@ -63,23 +73,36 @@ fn listen_inet(net: Network, addr: SocketAddr, dual_stack: bool) -> Result<NetFd
     // (and an armed keep-alive timer) from their listener on Linux, so Go's
     // defaults are set once here rather than four times per accept.
     apply_tcp_defaults(&sock);
+    if let Some(period) = opts.keepalive {
+        let _ = set_keepalive(&sock, period);
+    }
+    if let Some(config) = &opts.keepalive_config {
+        config.apply(&sock).syscall("setsockopt").map_err(fail)?;
+    }
+    opts.before_bind(net, &Addr::Inet(addr).to_string(), &sock)
+        .map_err(fail)?;
     sock.bind(&SockAddr::from(addr))
         .syscall("bind")
         .map_err(fail)?;
-    sock.listen(BACKLOG).syscall("listen").map_err(fail)?;
+    sock.listen(opts.backlog())
+        .syscall("listen")
+        .map_err(fail)?;
     let laddr = sock.local_addr().ok().map(|a| to_addr(&a));
     Ok(NetFd::new(sock, net, Role::Listener, laddr, None))
 }
 
-fn listen_unix(net: Network, path: &str) -> Result<NetFd> {
+fn listen_unix(net: Network, path: &str, opts: &ListenOptions) -> Result<NetFd> {
     let laddr = Addr::Unix(path.into());
     let fail = |cause| NetError::new("listen", net.name(), cause).with_addr(&laddr);
     let sa = unix_sockaddr(path).map_err(fail)?;
     let sock = listener_socket(Domain::UNIX)
         .syscall("socket")
         .map_err(fail)?;
+    opts.before_bind(net, path, &sock).map_err(fail)?;
     sock.bind(&sa).syscall("bind").map_err(fail)?;
-    sock.listen(BACKLOG).syscall("listen").map_err(fail)?;
+    sock.listen(opts.backlog())
+        .syscall("listen")
+        .map_err(fail)?;
     let created_file = (!path.starts_with('@') && !path.is_empty()).then(|| path.to_owned());
     Ok(
         NetFd::new(sock, net, Role::Listener, Some(laddr.clone()), None)

@@ -9,10 +9,11 @@
 //! reads and writes, accept), `packet` (datagram reads and writes on it),
 //! `nonblock` (one-attempt reads, writes and accepts for event loops),
 //! `conn` (what a read or write is for each kind of descriptor), `copy`,
-//! `dgram` (datagram sockets), `listen`, `dialop` (one dial in progress),
-//! `dns` (gonet's own resolver, bounded and cancelled through a `DialOp`),
-//! `dial`, `dialer`. `iface` (interfaces and their addresses) stands
-//! apart, on `error` alone.
+//! `dgram` (datagram sockets), `listen`, `listen_config`, `dialop` (one
+//! dial in progress), `dns` (gonet's own resolver, bounded and cancelled
+//! through a `DialOp`), `dial`, `dialer`. `iface` (interfaces and their
+//! addresses) stands apart, on `error` alone; `unixmsg` (descriptor
+//! passing, peer credentials, vectored writes) comes after `fd`.
 
 mod addr;
 mod conn;
@@ -23,12 +24,15 @@ mod dialer;
 mod dialop;
 pub(crate) mod dns;
 mod fd;
+mod file;
 mod iface;
 mod listen;
+mod listen_config;
 mod lookup;
 mod nonblock;
 mod packet;
 mod sock;
+mod unixmsg;
 
 pub(crate) use addr::{Network, join_host_port, split_host_port};
 pub(crate) use conn::{read, write};
@@ -40,7 +44,10 @@ pub(crate) use dialer::Dialer;
 pub(crate) use dialop::DialOp;
 pub(crate) use dns::resolver::{Resolver, default_resolver, parse_servers};
 pub(crate) use fd::{Ends, NetFd, Role};
+pub(crate) use file::{FileKind, from_fd};
 pub(crate) use iface::{flag_words, hardware_text, interface_addrs, interfaces};
 pub(crate) use listen::listen;
+pub(crate) use listen_config::ListenConfig;
 pub(crate) use lookup::lookup_port;
-pub(crate) use sock::{KEEPALIVE_PERIOD, set_keepalive};
+pub(crate) use sock::{Control, KEEPALIVE_PERIOD, KeepAliveConfig, set_keepalive};
+pub(crate) use unixmsg::MAX_FDS;

@@ -81,7 +81,9 @@ impl NetFd {
     pub fn try_accept(&self) -> Result<NetFd> {
         const OP: &str = "accept";
         self.check(OP, Direction::Read)?;
-        self.begin_nonblocking()
+        // A listener asked to accept without waiting stays non-blocking
+        // (its blocking accepts then poll: see `NetFd::accept`).
+        self.make_accepts_nonblocking()
             .syscall("fcntl")
             .map_err(|c| self.error(OP, c))?;
         let result = loop {
@@ -91,7 +93,6 @@ impl NetFd {
                 other => break other,
             }
         };
-        self.end_nonblocking();
         match result {
             Ok((fd, peer)) => Ok(self.accepted(fd, &peer)),
             Err(libc::EAGAIN) => Err(self.error(OP, Cause::WouldBlock(OP))),

@@ -15,6 +15,6 @@ mod process;
 pub(crate) mod sys;
 mod wait;
 
-pub(crate) use process::{CancelHeldOff, SigpipeHeldOff, fork_generation};
+pub(crate) use process::{CancelHeldOff, SigpipeHeldOff, fork_generation, forks_made};
 pub(crate) use sys::{errno, now_ns};
 pub(crate) use wait::{Direction, NO_DEADLINE, WaitList, can_block, wait, wait_also};

@@ -63,12 +63,26 @@ pub(crate) fn fork_generation() -> u32 {
         // Registered before the first descriptor exists, so no fork that
         // copies one goes uncounted. Failure (ENOMEM) leaves every socket
         // counted as the process's own, as before there was a count.
-        unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
+        unsafe { libc::pthread_atfork(None, Some(count_fork_made), Some(count_fork)) };
     });
     FORKS.load(Ordering::Relaxed)
 }
 
+/// How many times this process has called `fork` (not `vfork` or
+/// `posix_spawn`, which run no fork handlers: their children exec at
+/// once). A listener made before such a fork may be shared with a child
+/// that goes on using it: a prefork server's worker.
+pub(crate) fn forks_made() -> u32 {
+    fork_generation();
+    FORKS_MADE.load(Ordering::Relaxed)
+}
+
 static FORKS: AtomicU32 = AtomicU32::new(0);
+static FORKS_MADE: AtomicU32 = AtomicU32::new(0);
+
+unsafe extern "C" fn count_fork_made() {
+    FORKS_MADE.fetch_add(1, Ordering::Relaxed);
+}
 
 unsafe extern "C" fn count_fork() {
     FORKS.fetch_add(1, Ordering::Relaxed);

@@ -112,19 +112,6 @@ pub fn send_blocking(fd: RawFd, buf: &[u8]) -> Result<usize, i32> {
     }
 }
 
-/// Whether `fd` has something to read (for a listener: a connection
-/// queued) at this moment, without waiting.
-pub fn readable(fd: RawFd) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: pfd is one live pollfd; a zero timeout never blocks.
-    let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
-    rc > 0 && pfd.revents != 0
-}
-
 /// `accept4` giving a blocking, close-on-exec descriptor (reads and
 /// writes without a deadline block in `recv` and `send`; everything else
 /// passes MSG_DONTWAIT) and the peer's address.
