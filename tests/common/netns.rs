@@ -149,9 +149,23 @@ pub fn sbin_path() -> std::ffi::OsString {
     path
 }
 
+/// `program` found in `sbin_path`, as an absolute path (or the bare name
+/// when it is nowhere there). Started by its absolute path, a command
+/// whose environment sets PATH is spawned with posix_spawn; by its bare
+/// name it would be forked, and a fork makes every listener the process
+/// has look shared with the child until it execs (their close then leaves
+/// the port to it: see `NetFd::close`), which the restart tests' re-listen
+/// would meet as "address already in use".
+pub fn sbin_program(program: &str) -> std::ffi::OsString {
+    std::env::split_paths(&sbin_path())
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+        .map_or_else(|| program.into(), PathBuf::into_os_string)
+}
+
 /// Runs `ip args`; the error says the command and what ip said.
 pub fn run_ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
+    let out = Command::new(sbin_program("ip"))
         .env("PATH", sbin_path())
         .args(args)
         .output()
@@ -236,7 +250,7 @@ impl Netns {
     /// exec`, which also shows it the namespace's /sys) and its /etc files;
     /// `program` is looked for in the sbin directories too.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut cmd = Command::new("ip");
+        let mut cmd = Command::new(sbin_program("ip"));
         cmd.env("PATH", sbin_path())
             .args(["netns", "exec", &self.name])
             .arg(program);
@@ -304,7 +318,9 @@ impl Netns {
     /// unless it ran and passed.
     pub fn run_test(&self, module: &str, test: &str) {
         let name = super::test_name(module, test);
-        let mut cmd = super::test_child(&["ip", "netns", "exec", &self.name], &name, true);
+        let ip = sbin_program("ip");
+        let ip = ip.to_str().unwrap_or("ip");
+        let mut cmd = super::test_child(&[ip, "netns", "exec", &self.name], &name, true);
         cmd.env("PATH", sbin_path());
         self.bind_etc(&mut cmd);
         super::expect_one_passed(
