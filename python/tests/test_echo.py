@@ -228,8 +228,14 @@ class SocketActivationTest(unittest.TestCase):
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         address = "127.0.0.1:%d" % port
+        # The activator passes on only the variables it is told to: the
+        # server must load the library this test loads.
+        passed = []
+        for name in ("GONET_LIBRARY", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"):
+            if name in os.environ:
+                passed += ["-E", name]
         proc = subprocess.Popen(
-            [tool, "-l", address, sys.executable, SERVER, "127.0.0.1:1"],
+            [tool, "-l", address] + passed + [sys.executable, SERVER, "127.0.0.1:1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
