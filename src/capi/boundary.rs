@@ -12,7 +12,7 @@ use crate::handle;
 use crate::net::{NetFd, Role};
 use crate::poll::{CancelHeldOff, NO_DEADLINE, now_ns};
 use std::cell::RefCell;
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,6 +102,64 @@ fn bad_len(op: &'static str, len: usize) -> NetError {
     } else {
         NetError::invalid(op, "buffer is NULL")
     }
+}
+
+/// A buffer C passes for gonet to fill: `NET_EINVAL` for a length over
+/// `isize::MAX` or NULL with a length; NULL with length 0 is empty.
+///
+/// # Safety
+/// `buf` is NULL or valid for writes of `len` bytes while `'a` lasts.
+#[inline]
+pub(crate) unsafe fn out_buf<'a>(
+    op: &'static str,
+    buf: *mut c_void,
+    len: usize,
+) -> Result<&'a mut [u8]> {
+    check_len(op, buf.is_null(), len)?;
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: non-NULL, len <= isize::MAX, and the caller promises len
+    // writable bytes.
+    Ok(unsafe { std::slice::from_raw_parts_mut(buf.cast(), len) })
+}
+
+/// A buffer C passes for gonet to read, checked as `out_buf`'s.
+///
+/// # Safety
+/// `buf` is NULL or valid for reads of `len` bytes while `'a` lasts.
+#[inline]
+pub(crate) unsafe fn in_buf<'a>(
+    op: &'static str,
+    buf: *const c_void,
+    len: usize,
+) -> Result<&'a [u8]> {
+    check_len(op, buf.is_null(), len)?;
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: non-NULL, len <= isize::MAX, and the caller promises len
+    // readable bytes.
+    Ok(unsafe { std::slice::from_raw_parts(buf.cast(), len) })
+}
+
+/// An address buffer C passes (`addr`, `addr_len`, `snprintf`-style):
+/// checked, and holding the empty string until an address is written, so
+/// that a call failing before it has one leaves `""` there.
+///
+/// # Safety
+/// `addr` is NULL (with `addr_len` 0) or valid for writes of `addr_len`
+/// bytes.
+pub(crate) unsafe fn addr_buf(op: &'static str, addr: *mut c_char, addr_len: usize) -> Result<()> {
+    if addr.is_null() && addr_len > 0 {
+        return Err(NetError::invalid(op, "address buffer is NULL"));
+    }
+    check_len(op, false, addr_len)?;
+    if addr_len > 0 {
+        // SAFETY: addr is non-NULL and writable for addr_len >= 1 bytes.
+        unsafe { *addr = 0 };
+    }
+    Ok(())
 }
 
 /// The open descriptor behind `h`; `NET_ECLOSED` when there is none.

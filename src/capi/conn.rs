@@ -2,9 +2,10 @@
 //! and the per-connection options.
 
 use super::boundary::{
-    NET_FOREVER, arg_str, as_count, call, call_io, check_len, closed_error, deadline_from_timeout,
+    NET_FOREVER, arg_str, as_count, call, call_io, closed_error, deadline_from_timeout,
     duration_ms, lookup, lookup_conn, lookup_role, write_text,
 };
+use super::boundary::{in_buf, out_buf};
 use crate::error::{Cause, Result, SyscallResult};
 use crate::handle;
 use crate::net::{self, DialOp, DialOptions, NetFd, Role};
@@ -153,15 +154,9 @@ pub extern "C" fn net_accept(listener: i64) -> i64 {
 pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i64 {
     const OP: &str = "read";
     call_io(OP, || {
-        check_len(OP, buf.is_null(), len)?;
+        // SAFETY: the caller's promise on buf is passed on.
+        let buf = unsafe { out_buf(OP, buf, len)? };
         let fd = lookup_conn(OP, conn)?;
-        let buf: &mut [u8] = if len == 0 {
-            &mut []
-        } else {
-            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
-            // len writable bytes.
-            unsafe { std::slice::from_raw_parts_mut(buf.cast(), len) }
-        };
         net::read(&fd, buf).map(as_count)
     })
 }
@@ -186,15 +181,9 @@ pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i6
 pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) -> i64 {
     const OP: &str = "write";
     call_io(OP, || {
-        check_len(OP, buf.is_null(), len)?;
+        // SAFETY: the caller's promise on buf is passed on.
+        let buf = unsafe { in_buf(OP, buf, len)? };
         let fd = lookup_conn(OP, conn)?;
-        let buf: &[u8] = if len == 0 {
-            &[]
-        } else {
-            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
-            // len readable bytes.
-            unsafe { std::slice::from_raw_parts(buf.cast(), len) }
-        };
         net::write(&fd, buf).map(as_count)
     })
 }

@@ -4,10 +4,9 @@
 //! (`net_try_read`, `net_try_read_from`, `net_try_accept`) or writing
 //! (`net_try_write`, `net_try_write_to`), and calls again.
 
-use super::boundary::{
-    arg_str, as_count, call, call_io, check_len, lookup_conn, lookup_role, write_text,
-};
-use crate::error::NetError;
+use super::boundary::{as_count, call, call_io, lookup_conn, lookup_role};
+use super::boundary::{in_buf, out_buf};
+use super::packet::{read_from_with, write_to_with};
 use crate::handle;
 use crate::net::Role;
 use std::ffi::{c_char, c_void};
@@ -33,15 +32,9 @@ use std::ffi::{c_char, c_void};
 pub unsafe extern "C" fn net_try_read(conn: i64, buf: *mut c_void, len: usize) -> i64 {
     const OP: &str = "read";
     call_io(OP, || {
-        check_len(OP, buf.is_null(), len)?;
+        // SAFETY: the caller's promise on buf is passed on.
+        let buf = unsafe { out_buf(OP, buf, len)? };
         let fd = lookup_conn(OP, conn)?;
-        let buf: &mut [u8] = if len == 0 {
-            &mut []
-        } else {
-            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
-            // len writable bytes.
-            unsafe { std::slice::from_raw_parts_mut(buf.cast(), len) }
-        };
         fd.try_read(buf).map(as_count)
     })
 }
@@ -73,15 +66,9 @@ pub unsafe extern "C" fn net_try_read(conn: i64, buf: *mut c_void, len: usize) -
 pub unsafe extern "C" fn net_try_write(conn: i64, buf: *const c_void, len: usize) -> i64 {
     const OP: &str = "write";
     call_io(OP, || {
-        check_len(OP, buf.is_null(), len)?;
+        // SAFETY: the caller's promise on buf is passed on.
+        let buf = unsafe { in_buf(OP, buf, len)? };
         let fd = lookup_conn(OP, conn)?;
-        let buf: &[u8] = if len == 0 {
-            &[]
-        } else {
-            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
-            // len readable bytes.
-            unsafe { std::slice::from_raw_parts(buf.cast(), len) }
-        };
         fd.try_write(buf).map(as_count)
     })
 }
@@ -125,26 +112,12 @@ pub unsafe extern "C" fn net_try_read_from(
 ) -> i64 {
     const OP: &str = "read";
     call_io(OP, || {
-        check_len(OP, buf.is_null(), len)?;
-        if addr.is_null() && addr_len > 0 {
-            return Err(NetError::invalid(OP, "address buffer is NULL"));
+        // SAFETY: the caller's promises on buf and addr are passed on.
+        unsafe {
+            read_from_with(OP, h, buf, len, addr, addr_len, |fd, b| {
+                fd.try_recv_datagram("recvfrom", b)
+            })
         }
-        check_len(OP, false, addr_len)?;
-        if addr_len > 0 {
-            // SAFETY: addr is non-NULL and writable for addr_len >= 1 bytes.
-            unsafe { *addr = 0 };
-        }
-        let fd = lookup_role(OP, h, Role::Packet)?;
-        let buf: &mut [u8] = if len == 0 {
-            &mut []
-        } else {
-            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
-            // len writable bytes.
-            unsafe { std::slice::from_raw_parts_mut(buf.cast(), len) }
-        };
-        let datagram = fd.try_recv_datagram("recvfrom", buf)?;
-        write_text(OP, &datagram.from.to_string(), addr, addr_len)?;
-        fd.fit(&datagram, len).map(as_count)
     })
 }
 
@@ -175,17 +148,7 @@ pub unsafe extern "C" fn net_try_write_to(
 ) -> i64 {
     const OP: &str = "write";
     call(OP, || {
-        check_len(OP, buf.is_null(), len)?;
-        // SAFETY: the caller promises a valid string or NULL.
-        let dest = unsafe { arg_str(OP, "address", addr)? };
-        let fd = lookup_role(OP, h, Role::Packet)?;
-        let buf: &[u8] = if len == 0 {
-            &[]
-        } else {
-            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
-            // len readable bytes.
-            unsafe { std::slice::from_raw_parts(buf.cast(), len) }
-        };
-        fd.try_write_to(buf, dest).map(as_count)
+        // SAFETY: the caller's promises on buf and addr are passed on.
+        unsafe { write_to_with(OP, h, buf, len, addr, |fd, b, d| fd.try_write_to(b, d)) }
     })
 }

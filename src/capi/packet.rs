@@ -3,10 +3,12 @@
 //! `net_write`. Every function here runs inside the panic boundary of
 //! `boundary.rs` (`call`) and reports failures the same way.
 
-use super::boundary::{arg_str, as_count, call, check_len, lookup_role, write_text};
-use crate::error::NetError;
+use super::boundary::{addr_buf, in_buf, out_buf};
+use super::boundary::{arg_str, as_count, call, lookup_role, write_text};
+use crate::error::Result;
 use crate::handle;
 use crate::net::{self, Role};
+use crate::net::{Datagram, NetFd};
 use std::ffi::{c_char, c_void};
 
 /// A buffer of this many bytes holds any address gonet writes, with its
@@ -90,27 +92,38 @@ pub unsafe extern "C" fn net_read_from(
 ) -> i64 {
     const OP: &str = "read";
     call(OP, || {
-        check_len(OP, buf.is_null(), len)?;
-        if addr.is_null() && addr_len > 0 {
-            return Err(NetError::invalid(OP, "address buffer is NULL"));
+        // SAFETY: the caller's promises on buf and addr are passed on.
+        unsafe {
+            read_from_with(OP, h, buf, len, addr, addr_len, |fd, b| {
+                fd.recv_datagram("recvfrom", b)
+            })
         }
-        check_len(OP, false, addr_len)?;
-        if addr_len > 0 {
-            // SAFETY: addr is non-NULL and writable for addr_len >= 1 bytes.
-            unsafe { *addr = 0 };
-        }
-        let fd = lookup_role(OP, h, Role::Packet)?;
-        let buf: &mut [u8] = if len == 0 {
-            &mut []
-        } else {
-            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
-            // len writable bytes.
-            unsafe { std::slice::from_raw_parts_mut(buf.cast(), len) }
-        };
-        let datagram = fd.recv_datagram("recvfrom", buf)?;
-        write_text(OP, &datagram.from.to_string(), addr, addr_len)?;
-        fd.fit(&datagram, len).map(as_count)
     })
+}
+
+/// `net_read_from`'s work, with `recv` taking the datagram (waiting for
+/// one, or not): the arguments checked, the sender written, the
+/// truncation rule applied. `net_try_read_from` shares it.
+///
+/// # Safety
+/// As `net_read_from`'s arguments.
+pub(super) unsafe fn read_from_with(
+    op: &'static str,
+    h: i64,
+    buf: *mut c_void,
+    len: usize,
+    addr: *mut c_char,
+    addr_len: usize,
+    recv: impl FnOnce(&NetFd, &mut [u8]) -> Result<Datagram>,
+) -> Result<i64> {
+    // SAFETY: the caller's promises on buf and addr are passed on.
+    let buf = unsafe { out_buf(op, buf, len)? };
+    // SAFETY: as above.
+    unsafe { addr_buf(op, addr, addr_len)? };
+    let fd = lookup_role(op, h, Role::Packet)?;
+    let datagram = recv(&fd, buf)?;
+    write_text(op, &datagram.from.to_string(), addr, addr_len)?;
+    fd.fit(&datagram, len).map(as_count)
 }
 
 /// Go's `WriteTo`: sends `buf` as one datagram to `addr` (`"127.0.0.1:9000"`,
@@ -132,17 +145,28 @@ pub unsafe extern "C" fn net_write_to(
 ) -> i64 {
     const OP: &str = "write";
     call(OP, || {
-        check_len(OP, buf.is_null(), len)?;
-        // SAFETY: the caller promises a valid string or NULL.
-        let dest = unsafe { arg_str(OP, "address", addr)? };
-        let fd = lookup_role(OP, h, Role::Packet)?;
-        let buf: &[u8] = if len == 0 {
-            &[]
-        } else {
-            // SAFETY: non-NULL, len <= isize::MAX, and the caller promises
-            // len readable bytes.
-            unsafe { std::slice::from_raw_parts(buf.cast(), len) }
-        };
-        fd.write_to(buf, dest).map(as_count)
+        // SAFETY: the caller's promises on buf and addr are passed on.
+        unsafe { write_to_with(OP, h, buf, len, addr, |fd, b, d| fd.write_to(b, d)) }
     })
+}
+
+/// `net_write_to`'s argument checks, with `send` sending the datagram
+/// (waiting for room, or not). `net_try_write_to` shares it.
+///
+/// # Safety
+/// As `net_write_to`'s arguments.
+pub(super) unsafe fn write_to_with(
+    op: &'static str,
+    h: i64,
+    buf: *const c_void,
+    len: usize,
+    addr: *const c_char,
+    send: impl FnOnce(&NetFd, &[u8], &str) -> Result<usize>,
+) -> Result<i64> {
+    // SAFETY: the caller's promise on buf is passed on.
+    let buf = unsafe { in_buf(op, buf, len)? };
+    // SAFETY: the caller promises a valid string or NULL.
+    let dest = unsafe { arg_str(op, "address", addr)? };
+    let fd = lookup_role(op, h, Role::Packet)?;
+    send(&fd, buf, dest).map(as_count)
 }

@@ -49,5 +49,6 @@ pub(crate) use iface::{flag_words, hardware_text, interface_addrs, interfaces};
 pub(crate) use listen::listen;
 pub(crate) use listen_config::ListenConfig;
 pub(crate) use lookup::lookup_port;
+pub(crate) use packet::Datagram;
 pub(crate) use sock::{Control, KEEPALIVE_PERIOD, KeepAliveConfig, set_keepalive};
 pub(crate) use unixmsg::MAX_FDS;
