@@ -104,6 +104,25 @@ fn bad_len(op: &'static str, len: usize) -> NetError {
     }
 }
 
+/// The `network` and `address` strings most calls take, each read as
+/// `arg_str` reads it (NULL and non-UTF-8 are `NET_EINVAL`).
+///
+/// # Safety
+/// `network` and `address` are NULL or NUL-terminated strings.
+pub(crate) unsafe fn network_and_address<'a>(
+    op: &'static str,
+    network: *const c_char,
+    address: *const c_char,
+) -> Result<(&'a str, &'a str)> {
+    // SAFETY: the caller's promises are passed on.
+    unsafe {
+        Ok((
+            arg_str(op, "network", network)?,
+            arg_str(op, "address", address)?,
+        ))
+    }
+}
+
 /// A buffer C passes for gonet to fill: `NET_EINVAL` for a length over
 /// `isize::MAX` or NULL with a length; NULL with length 0 is empty.
 ///

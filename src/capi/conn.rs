@@ -1,9 +1,10 @@
 //! Streams: dial, listen, accept, read, write, close, deadlines, addresses
 //! and the per-connection options.
 
+use super::boundary::network_and_address;
 use super::boundary::{
-    NET_FOREVER, arg_str, as_count, call, call_io, closed_error, deadline_from_timeout,
-    duration_ms, lookup, lookup_conn, lookup_role, write_text,
+    NET_FOREVER, as_count, call, call_io, closed_error, deadline_from_timeout, duration_ms, lookup,
+    lookup_conn, lookup_role, write_text,
 };
 use super::boundary::{in_buf, out_buf};
 use crate::error::{Cause, Result, SyscallResult};
@@ -88,12 +89,7 @@ unsafe fn dial_with_timeout(
         }
     }
     // SAFETY: the caller promises valid strings or NULL.
-    let (network, address) = unsafe {
-        (
-            arg_str(OP, "network", network)?,
-            arg_str(OP, "address", address)?,
-        )
-    };
+    let (network, address) = unsafe { network_and_address(OP, network, address)? };
     let opts = DialOptions::with_deadline(deadline);
     net::dial(network, address, &opts, &Arc::new(DialOp::new(false))).map(handle::insert)
 }
@@ -111,12 +107,7 @@ pub unsafe extern "C" fn net_listen(network: *const c_char, address: *const c_ch
     const OP: &str = "listen";
     call(OP, || {
         // SAFETY: the caller promises valid strings or NULL.
-        let (network, address) = unsafe {
-            (
-                arg_str(OP, "network", network)?,
-                arg_str(OP, "address", address)?,
-            )
-        };
+        let (network, address) = unsafe { network_and_address(OP, network, address)? };
         net::listen(network, address).map(handle::insert)
     })
 }

@@ -1,6 +1,7 @@
 //! The C ABI of Go's `net.Dialer` and of the lookup and address helpers
 //! (`LookupHost`, `LookupPort`, `SplitHostPort`, `JoinHostPort`).
 
+use super::boundary::network_and_address;
 use super::boundary::{arg_str, call, check_len, duration_ms, write_text};
 use super::listen_config::{control_of, net_control_fn};
 use crate::error::{Cause, NetError, Result};
@@ -148,12 +149,7 @@ pub unsafe extern "C" fn net_dialer_dial(
     const OP: &str = "dial";
     call(OP, || {
         // SAFETY: the caller promises valid strings or NULL.
-        let (network, address) = unsafe {
-            (
-                arg_str(OP, "network", network)?,
-                arg_str(OP, "address", address)?,
-            )
-        };
+        let (network, address) = unsafe { network_and_address(OP, network, address)? };
         let d = lookup_dialer(OP, dialer)?;
         d.dial(network, address).map(handle::insert)
     })

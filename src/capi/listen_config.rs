@@ -1,7 +1,8 @@
 //! The C ABI of Go's `net.ListenConfig` and of control functions (Go's
 //! `ListenConfig.Control` and `Dialer.Control`).
 
-use super::boundary::{arg_str, call, duration_ms};
+use super::boundary::network_and_address;
+use super::boundary::{call, duration_ms};
 use crate::error::{Cause, NetError, Result};
 use crate::handle::{self, DIALERS, LISTEN_CONFIGS};
 use crate::net::{Control, ListenConfig};
@@ -149,12 +150,7 @@ pub unsafe extern "C" fn net_listen_config_listen(
     const OP: &str = "listen";
     call(OP, || {
         // SAFETY: the caller promises valid strings or NULL.
-        let (network, address) = unsafe {
-            (
-                arg_str(OP, "network", network)?,
-                arg_str(OP, "address", address)?,
-            )
-        };
+        let (network, address) = unsafe { network_and_address(OP, network, address)? };
         let config = lookup_listen_config(OP, lc)?;
         config.listen(network, address).map(handle::insert)
     })
@@ -175,12 +171,7 @@ pub unsafe extern "C" fn net_listen_config_listen_packet(
     const OP: &str = "listen";
     call(OP, || {
         // SAFETY: the caller promises valid strings or NULL.
-        let (network, address) = unsafe {
-            (
-                arg_str(OP, "network", network)?,
-                arg_str(OP, "address", address)?,
-            )
-        };
+        let (network, address) = unsafe { network_and_address(OP, network, address)? };
         let config = lookup_listen_config(OP, lc)?;
         config.listen_packet(network, address).map(handle::insert)
     })

@@ -3,6 +3,7 @@
 //! `net_write`. Every function here runs inside the panic boundary of
 //! `boundary.rs` (`call`) and reports failures the same way.
 
+use super::boundary::network_and_address;
 use super::boundary::{addr_buf, in_buf, out_buf};
 use super::boundary::{arg_str, as_count, call, lookup_role, write_text};
 use crate::error::Result;
@@ -46,12 +47,7 @@ pub unsafe extern "C" fn net_listen_packet(network: *const c_char, address: *con
     const OP: &str = "listen";
     call(OP, || {
         // SAFETY: the caller promises valid strings or NULL.
-        let (network, address) = unsafe {
-            (
-                arg_str(OP, "network", network)?,
-                arg_str(OP, "address", address)?,
-            )
-        };
+        let (network, address) = unsafe { network_and_address(OP, network, address)? };
         net::listen_packet(network, address).map(handle::insert)
     })
 }
