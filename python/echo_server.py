@@ -24,6 +24,43 @@ MAX_LINE = 1 << 20  # a longer line ends the connection
 GRACE = 1.0  # seconds shutdown waits for clients
 
 
+class Lines:
+    """One client's side of the protocol, the same for the threaded and the
+    asyncio server: the bytes received, cut into complete lines (each
+    logged), with the incomplete rest kept."""
+
+    def __init__(self, peer):
+        self.peer = peer
+        self.buf = bytearray()
+
+    def feed(self, data):
+        """Takes what one read returned: the complete lines to echo, and
+        whether to go on (False at end of stream, said in the log, or when
+        the rest has grown past MAX_LINE)."""
+        if not data:
+            if self.buf:
+                print("client %s left mid-line (%d bytes dropped)" % (self.peer, len(self.buf)))
+            else:
+                print("client %s left" % self.peer)
+            return [], False
+        start = len(self.buf)
+        self.buf += data
+        lines = []
+        pos = 0
+        nl = self.buf.find(b"\n", start)
+        while nl >= 0:
+            line = bytes(self.buf[pos : nl + 1])
+            print("GET MESSAGE: %s" % line[:-1].decode("utf-8", "replace"))
+            lines.append(line)
+            pos = nl + 1
+            nl = self.buf.find(b"\n", pos)
+        del self.buf[:pos]
+        if len(self.buf) > MAX_LINE:
+            print("client %s: line longer than %d bytes, closing" % (self.peer, MAX_LINE))
+            return lines, False
+        return lines, True
+
+
 class Server:
     def __init__(self, listener):
         self.listener = listener
@@ -32,31 +69,13 @@ class Server:
         self.threads = []
 
     def serve_client(self, conn, peer):
-        buf = bytearray()
+        lines = Lines(peer)
         try:
             while True:
-                data = conn.read(65536)
-                if not data:
-                    if buf:
-                        print("client %s left mid-line (%d bytes dropped)" % (peer, len(buf)))
-                    else:
-                        print("client %s left" % peer)
-                    return
-                start = len(buf)
-                buf += data
-                # Echo every complete line, keep the incomplete rest.
-                pos = 0
-                nl = buf.find(b"\n", start)
-                while nl >= 0:
-                    line = bytes(buf[pos : nl + 1])
-                    text = line[:-1].decode("utf-8", "replace")
-                    print("GET MESSAGE: %s" % text)
+                echo, more = lines.feed(conn.read(65536))
+                for line in echo:
                     conn.write(line)
-                    pos = nl + 1
-                    nl = buf.find(b"\n", pos)
-                del buf[:pos]
-                if len(buf) > MAX_LINE:
-                    print("client %s: line longer than %d bytes, closing" % (peer, MAX_LINE))
+                if not more:
                     return
         except gonet.GonetError as e:
             print("client %s: %s" % (peer, e))
@@ -108,29 +127,13 @@ class Server:
 async def serve_client_async(conn, peer):
     """The asyncio variant of Server.serve_client: the same protocol and
     log lines, one task per client."""
-    buf = bytearray()
+    lines = Lines(peer)
     try:
         while True:
-            data = await conn.read(65536)
-            if not data:
-                if buf:
-                    print("client %s left mid-line (%d bytes dropped)" % (peer, len(buf)))
-                else:
-                    print("client %s left" % peer)
-                return
-            start = len(buf)
-            buf += data
-            pos = 0
-            nl = buf.find(b"\n", start)
-            while nl >= 0:
-                line = bytes(buf[pos : nl + 1])
-                print("GET MESSAGE: %s" % line[:-1].decode("utf-8", "replace"))
+            echo, more = lines.feed(await conn.read(65536))
+            for line in echo:
                 await conn.write(line)
-                pos = nl + 1
-                nl = buf.find(b"\n", pos)
-            del buf[:pos]
-            if len(buf) > MAX_LINE:
-                print("client %s: line longer than %d bytes, closing" % (peer, MAX_LINE))
+            if not more:
                 return
     except gonet.GonetError as e:
         print("client %s: %s" % (peer, e))
