@@ -6,8 +6,8 @@ use super::addr::{Addr, Network, to_net_addr};
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, resolve, resolve_with};
 use super::sock::{
-    Control, ListenOptions, connected_peer, datagram_socket, local_addr, new_udp_socket, no_ipv6,
-    raw_socket, unix_sockaddr,
+    Control, ListenOptions, bind_and_connect, connected_peer, datagram_socket, local_addr,
+    new_udp_socket, no_ipv6, raw_socket, unix_sockaddr,
 };
 use crate::error::{Cause, NetError, Result, SyscallResult};
 use socket2::{Domain, SockAddr, Socket};
@@ -59,14 +59,7 @@ fn dial_udp(
     if let Some(control) = control {
         control.run(net, &raddr.to_string(), &sock).map_err(fail)?;
     }
-    if let Some(local) = local {
-        sock.bind(&SockAddr::from(local))
-            .syscall("bind")
-            .map_err(fail)?;
-    }
-    sock.connect(&SockAddr::from(addr))
-        .syscall("connect")
-        .map_err(fail)?;
+    bind_and_connect(&sock, local, addr).map_err(fail)?;
     let laddr = local_addr(&sock);
     let raddr = connected_peer(&sock, addr);
     Ok(NetFd::new(sock, net, Role::Packet, laddr, Some(raddr)))
@@ -244,14 +237,7 @@ fn connect_ip(
             .with_addr(Addr::Ip(addr))
     };
     let sock = raw_socket(Domain::for_address(addr), proto).map_err(fail)?;
-    if let Some(local) = local {
-        sock.bind(&SockAddr::from(local))
-            .syscall("bind")
-            .map_err(fail)?;
-    }
-    sock.connect(&SockAddr::from(addr))
-        .syscall("connect")
-        .map_err(fail)?;
+    bind_and_connect(&sock, local, addr).map_err(fail)?;
     // Connecting chose the source address, which getsockname now gives.
     let laddr = sock.local_addr().ok().map(|a| to_net_addr(net, &a));
     let raddr = match connected_peer(&sock, addr) {

@@ -131,6 +131,20 @@ pub(crate) fn raw_socket(domain: Domain, proto: i32) -> std::result::Result<Sock
     Ok(sock)
 }
 
+/// Connects a datagram socket to `addr`, first binding it to `local` when
+/// given (a dialer's local address): connecting sends nothing, it only
+/// fixes the peer, so a failure here is the address's, not the network's.
+pub(crate) fn bind_and_connect(
+    sock: &Socket,
+    local: Option<SocketAddr>,
+    addr: SocketAddr,
+) -> std::result::Result<(), Cause> {
+    if let Some(local) = local {
+        sock.bind(&SockAddr::from(local)).syscall("bind")?;
+    }
+    sock.connect(&SockAddr::from(addr)).syscall("connect")
+}
+
 /// The peer a socket connected to `addr` reached. An unspecified address
 /// (`":80"`, `"0.0.0.0:80"`) reaches the local system, and Go reports the
 /// address the kernel chose (its dial asks `getpeername`), `127.0.0.1:80`
