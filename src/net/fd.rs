@@ -10,14 +10,15 @@
 use super::addr::{Addr, Network, to_addr, to_net_addr};
 use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
 use crate::poll::{
-    self, CancelHeldOff, Direction, NO_DEADLINE, WaitList, fork_generation, forks_made, now_ns, sys,
+    self, CancelHeldOff, DirLock, Direction, Held, NO_DEADLINE, WaitList, fork_generation,
+    forks_made, interrupt_blocked, now_ns, sys,
 };
 use socket2::Socket;
 use std::cell::RefCell;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, RwLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -41,12 +42,13 @@ pub struct NetFd {
     pub role: Role,
     pub net: Network,
     closed: AtomicBool,
-    /// Held for a whole read, as Go's `fd.readLock`, so concurrent reads
-    /// each get a contiguous piece of the stream.
-    pub(crate) read_lock: Mutex<()>,
+    /// Held for a whole read (and accept), as Go's `fd.readLock`, so
+    /// concurrent reads each get a contiguous piece of the stream; it also
+    /// names the thread that may be blocked in `recv` or `accept4`.
+    pub(crate) read_lock: DirLock,
     /// Held for a whole write, so writes from several threads never
-    /// interleave.
-    pub(crate) write_lock: Mutex<()>,
+    /// interleave; names the thread that may be blocked in `send`.
+    pub(crate) write_lock: DirLock,
     read_deadline: AtomicI64,
     write_deadline: AtomicI64,
     pub(crate) waiters: WaitList,
@@ -161,8 +163,8 @@ impl NetFd {
             closed: AtomicBool::new(false),
             read_deadline: AtomicI64::new(NO_DEADLINE),
             write_deadline: AtomicI64::new(NO_DEADLINE),
-            read_lock: Mutex::new(()),
-            write_lock: Mutex::new(()),
+            read_lock: DirLock::default(),
+            write_lock: DirLock::default(),
             nonblock_users: Mutex::new(0),
             waiters: WaitList::default(),
             unlink_on_close: None,
@@ -280,7 +282,7 @@ impl NetFd {
         }
     }
 
-    /// SeqCst, as the deadlines' loads: `WaitList::block_in` relies on
+    /// SeqCst, as the deadlines' loads: `Held::block_in` relies on
     /// these loads, made after it registers, being ordered after its
     /// registration (on x86 a SeqCst load is a plain load, as an Acquire
     /// one is).
@@ -335,6 +337,21 @@ impl NetFd {
         .map_err(|c| self.error(op, c))
     }
 
+    /// `wait` for a holder of `dir`'s lock that may block in system calls:
+    /// records that it came out of the wait, for an interrupter waiting to
+    /// see its signal taken (`poll::interrupt_blocked`).
+    fn wait_held(
+        &self,
+        op: &'static str,
+        events: libc::c_short,
+        dir: Direction,
+        held: &Held<'_>,
+    ) -> Result<()> {
+        let waited = self.wait(op, events, dir);
+        held.returned();
+        waited
+    }
+
     /// As `wait`, and woken as well when `other` is closed (`net_copy`
     /// waits on one end and must notice the other closing).
     pub(crate) fn wait_also(
@@ -357,30 +374,29 @@ impl NetFd {
 
     /// Takes the read lock, for a caller that reads several times as one
     /// operation (`net_copy`).
-    pub(crate) fn lock_read(&self) -> MutexGuard<'_, ()> {
-        self.read_lock.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock_read(&self) -> Held<'_> {
+        self.read_lock.lock(false)
     }
 
     /// Takes the write lock, as `lock_read`.
-    pub(crate) fn lock_write(&self) -> MutexGuard<'_, ()> {
-        self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock_write(&self) -> Held<'_> {
+        self.write_lock.lock(false)
     }
 
     /// Reads at most `buf.len()` bytes from a stream: at least one, or 0 at
     /// end of stream (`conn.rs` sends a packet socket's reads elsewhere).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
         const OP: &str = "read";
-        let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let held = self.read_lock.lock(poll::can_block());
         loop {
             self.check(OP, Direction::Read)?;
             if buf.is_empty() {
                 return Ok(0);
             }
             let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
-            let result = if no_deadline() && poll::can_block() {
+            let result = if no_deadline() && held.may_block() {
                 // The common case: block in recv itself (see `poll/wait.rs`).
-                let blocked = self.waiters.block_in(
-                    Direction::Read,
+                let blocked = held.block_in(
                     || !self.is_closed() && no_deadline(),
                     || sys::recv_blocking(self.raw(), buf),
                 );
@@ -397,7 +413,7 @@ impl NetFd {
             };
             match result {
                 Ok(n) => return Ok(n),
-                Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
+                Err(libc::EAGAIN) => self.wait_held(OP, libc::POLLIN, Direction::Read, &held)?,
                 Err(libc::EINTR) => {}
                 Err(e) => return Err(self.error(OP, Cause::syscall(OP, e))),
             }
@@ -408,7 +424,7 @@ impl NetFd {
     /// interleave.
     pub fn write(&self, buf: &[u8]) -> Result<usize> {
         const OP: &str = "write";
-        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let held = self.write_lock.lock(poll::can_block());
         let mut done = 0;
         loop {
             self.check(OP, Direction::Write)?;
@@ -416,12 +432,11 @@ impl NetFd {
                 return Ok(done);
             }
             let no_deadline = || self.deadline(Direction::Write) == NO_DEADLINE;
-            let result = if no_deadline() && poll::can_block() {
+            let result = if no_deadline() && held.may_block() {
                 // As reads do: without a deadline, block in send itself,
                 // as a plain blocking socket would, rather than poll and
                 // send again each time the buffer fills (see `poll/wait.rs`).
-                let blocked = self.waiters.block_in(
-                    Direction::Write,
+                let blocked = held.block_in(
                     || !self.is_closed() && no_deadline(),
                     || sys::send_blocking(self.raw(), &buf[done..]),
                 );
@@ -438,7 +453,7 @@ impl NetFd {
             };
             match result {
                 Ok(n) => done += n,
-                Err(libc::EAGAIN) => self.wait(OP, libc::POLLOUT, Direction::Write)?,
+                Err(libc::EAGAIN) => self.wait_held(OP, libc::POLLOUT, Direction::Write, &held)?,
                 Err(libc::EINTR) => {}
                 Err(e) => return Err(self.error(OP, Cause::syscall(OP, e))),
             }
@@ -449,11 +464,11 @@ impl NetFd {
     /// `SetDeadline` on a listener does.
     pub fn accept(&self) -> Result<NetFd> {
         const OP: &str = "accept";
-        let _guard = self.read_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let held = self.read_lock.lock(poll::can_block());
         loop {
             self.check(OP, Direction::Read)?;
             let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
-            let result = if no_deadline() && poll::can_block() && !self.accepts_without_blocking() {
+            let result = if no_deadline() && held.may_block() && !self.accepts_without_blocking() {
                 // A listener only this process uses, without a deadline:
                 // wait in accept4 itself, as a plain blocking server does
                 // (one system call a connection, where trying accept4,
@@ -462,8 +477,7 @@ impl NetFd {
                 // conns=1, pinned), woken by close (shutdown, or the wake
                 // signal once the socket may be shared) and by a deadline
                 // (the wake signal).
-                let blocked = self.waiters.block_in(
-                    Direction::Read,
+                let blocked = held.block_in(
                     || !self.is_closed() && no_deadline(),
                     || sys::accept(self.raw()),
                 );
@@ -489,7 +503,7 @@ impl NetFd {
             };
             match result {
                 Ok((fd, peer)) => return Ok(self.accepted(fd, &peer)),
-                Err(libc::EAGAIN) => self.wait(OP, libc::POLLIN, Direction::Read)?,
+                Err(libc::EAGAIN) => self.wait_held(OP, libc::POLLIN, Direction::Read, &held)?,
                 // A connection that died in the queue is not the listener's
                 // failure: Go retries these too.
                 Err(libc::EINTR | libc::ECONNABORTED) => {}
@@ -587,7 +601,8 @@ impl NetFd {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.wait_for_controls();
-        let blocked = self.waiters.wake_all_and_find_blocked();
+        self.waiters.wake_all();
+        let blocked = self.read_lock.held_blocking() || self.write_lock.held_blocking();
         if self.inherited() {
             // A socket shared with the parent (a server that forks a
             // child per connection, which closes its copy of the
@@ -596,7 +611,7 @@ impl NetFd {
             // wake its blocked threads with the wake signal (without one,
             // none blocks in a system call: they poll, and are woken).
             if blocked {
-                self.waiters.interrupt_blocked(Direction::Both);
+                interrupt_blocked(&[&self.read_lock, &self.write_lock]);
             }
             return;
         }
@@ -609,7 +624,7 @@ impl NetFd {
             // busy while a child forked meanwhile has not exec'd yet (the
             // window Go has too).
             if blocked {
-                self.waiters.interrupt_blocked(Direction::Both);
+                interrupt_blocked(&[&self.read_lock, &self.write_lock]);
             }
         } else if self.role == Role::Listener || blocked {
             // A listener nobody else uses on purpose stops listening now,
@@ -657,7 +672,11 @@ impl NetFd {
         // A reader or writer blocked in recv or send without a deadline
         // must now poll with one.
         if deadline != NO_DEADLINE {
-            self.waiters.interrupt_blocked(dir);
+            match dir {
+                Direction::Read => interrupt_blocked(&[&self.read_lock]),
+                Direction::Write => interrupt_blocked(&[&self.write_lock]),
+                Direction::Both => interrupt_blocked(&[&self.read_lock, &self.write_lock]),
+            }
         }
     }
 

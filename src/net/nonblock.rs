@@ -20,7 +20,6 @@ use super::fd::{NetFd, Role};
 use super::packet::Datagram;
 use crate::error::{Cause, Result, SyscallResult};
 use crate::poll::{Direction, sys};
-use std::sync::TryLockError;
 
 impl NetFd {
     /// One attempt at `conn::read`: the bytes there are now (at least one,
@@ -56,9 +55,8 @@ impl NetFd {
             return self.try_send_datagram("write", buf, None);
         }
         let _guard = match self.write_lock.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(TryLockError::WouldBlock) => {
+            Some(guard) => guard,
+            None => {
                 self.check(OP, Direction::Write)?;
                 return Err(self.error(OP, Cause::WouldBlock(OP)));
             }

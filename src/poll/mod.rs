@@ -3,6 +3,8 @@
 //! paths, and the guards gonet keeps on the process it runs in. Nothing
 //! here knows about addresses, networks or handles.
 //!
+//! - `lock`: the lock of each direction of a socket, which also names the
+//!   thread that may be blocked in a system call on it;
 //! - `wait`: wait lists, the wake signal, deadlines' time base
 //!   (`NO_DEADLINE`), and `Direction`, the read or write side a wait or a
 //!   deadline is for;
@@ -11,10 +13,14 @@
 //! - `process`: `pthread_cancel` held off during calls, sockets inherited
 //!   through fork, SIGPIPE from `splice` and `sendfile`.
 
+mod lock;
 mod process;
 pub(crate) mod sys;
 mod wait;
 
+pub(crate) use lock::{DirLock, Held};
 pub(crate) use process::{CancelHeldOff, SigpipeHeldOff, fork_generation, forks_made};
 pub(crate) use sys::{errno, now_ns};
-pub(crate) use wait::{Direction, NO_DEADLINE, WaitList, can_block, wait, wait_also};
+pub(crate) use wait::{
+    Direction, NO_DEADLINE, WaitList, can_block, interrupt_blocked, wait, wait_also,
+};

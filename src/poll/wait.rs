@@ -1,12 +1,14 @@
 //! Waiting for a socket in a way that another thread can interrupt.
 //!
-//! Two ways to wait, both registered in the socket's `WaitList`:
+//! Two ways to wait:
 //! - With a deadline (or for accept, connect, and sockets that `net_copy`
 //!   has made non-blocking), a thread polls its socket together with its
-//!   own eventfd; `close` and deadline changes signal the eventfds.
+//!   own eventfd, registered in the socket's `WaitList`; `close` and
+//!   deadline changes signal the eventfds.
 //! - A read or write without a deadline, the common case, blocks in
 //!   `recv` or `send` itself, as on a plain blocking socket: one system
-//!   call, no poll. `close` wakes it by shutting the socket down; a
+//!   call, no poll, registered by the direction lock it holds (`lock.rs`).
+//!   `close` wakes it by shutting the socket down; a
 //!   deadline set from another thread for its direction wakes it with a
 //!   private real-time signal whose handler does nothing, so the call
 //!   returns EINTR (or a partial count) and the thread re-checks its
@@ -16,11 +18,12 @@
 //! The socket descriptor itself is never closed under a waiting thread
 //! (see `net/fd.rs`), so its number cannot be reused under it either.
 
+use super::lock::DirLock;
 use super::process::{self, CancelHeldOff};
 use super::sys::{errno, now_ns};
 use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicUsize, Ordering, fence};
+use std::sync::atomic::{Ordering, fence};
 use std::sync::{Mutex, OnceLock};
 
 /// Which side of a socket a wait or a deadline is for: Go's `mode` of
@@ -94,227 +97,67 @@ thread_local! {
     static WAKER: ThisThreadsWaker = ThisThreadsWaker::new();
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Waiter {
-    /// A thread polling, woken through its eventfd.
-    Polling(RawFd),
-    /// A thread blocked in a system call on the socket itself, reading
-    /// or writing.
-    Blocked(libc::pthread_t, Direction),
-}
-
-/// The thread blocked in a system call in one direction of a socket.
-/// Reads and accepts are serialised by the socket's read lock and writes
-/// by its write lock, so there is at most one per direction, and one atomic
-/// word holds it: the thread's id with the slot's state in its two low
-/// bits. A `pthread_t` is the address of the thread's control block,
-/// aligned far beyond 4 (a thread whose id is not uses the list instead),
-/// so the path every blocking read and write takes registers with one
-/// compare-and-swap and leaves with another, and no lock.
+/// The threads polling on one socket (or on a dial in progress), each
+/// through its thread's eventfd. Threads blocked in a system call are not
+/// here: the socket's direction locks name them (`lock.rs`).
 #[derive(Default)]
-struct BlockedSlot(AtomicUsize);
-
-const EMPTY: usize = 0;
-const OCCUPIED: usize = 1;
-/// An interrupter is signalling the thread, which waits for it to finish
-/// before leaving, so the signal never lands in the caller's own code (a
-/// stray EINTR there) or on a thread that has ended.
-const SIGNALLING: usize = 2;
-const STATE_BITS: usize = 3;
-
-impl BlockedSlot {
-    /// Takes the slot for `me`; false, changing nothing, when it is taken
-    /// or `me` does not fit.
-    fn enter(&self, me: libc::pthread_t) -> bool {
-        let me = me as usize;
-        me != 0
-            && me & STATE_BITS == 0
-            && self
-                .0
-                .compare_exchange(EMPTY, me | OCCUPIED, Ordering::SeqCst, Ordering::Relaxed)
-                .is_ok()
-    }
-
-    /// Empties the slot `me` holds, once no interrupter is signalling it.
-    fn leave(&self, me: libc::pthread_t) {
-        let held = me as usize | OCCUPIED;
-        let mut spins = 0u32;
-        while self
-            .0
-            .compare_exchange(held, EMPTY, Ordering::SeqCst, Ordering::Relaxed)
-            .is_err()
-        {
-            // SIGNALLING lasts one pthread_kill; yield in case the
-            // interrupter was preempted on this CPU.
-            spins += 1;
-            if spins < 100 {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
-    }
-
-    fn occupied(&self) -> bool {
-        self.0.load(Ordering::SeqCst) != EMPTY
-    }
-
-    /// Signals the thread in the slot, if any; whether one was there.
-    fn interrupt(&self, sig: libc::c_int) -> bool {
-        let word = self.0.load(Ordering::SeqCst);
-        if word == EMPTY {
-            return false;
-        }
-        if word & STATE_BITS != OCCUPIED {
-            // Another interrupter is at it: still blocked.
-            return true;
-        }
-        let thread = word & !STATE_BITS;
-        match self.0.compare_exchange(
-            word,
-            thread | SIGNALLING,
-            Ordering::SeqCst,
-            Ordering::SeqCst,
-        ) {
-            Ok(_) => {
-                // SAFETY: the thread is in the slot and cannot leave it (nor
-                // block_in) while it is SIGNALLING, so it is alive and
-                // inside gonet; the handler does nothing.
-                unsafe { libc::pthread_kill(thread as libc::pthread_t, sig) };
-                self.0.store(word, Ordering::SeqCst);
-                true
-            }
-            Err(now) => now != EMPTY,
-        }
-    }
-}
-
-/// The threads waiting on one socket. The slots come first: they sit next
-/// to the descriptor's other hot fields (see `NetFd`).
-#[derive(Default)]
-#[repr(C)]
 pub struct WaitList {
-    /// Threads blocked in recv or accept4, and in send.
-    reader: BlockedSlot,
-    writer: BlockedSlot,
-    /// Polling threads, and blocked ones should a slot be taken.
-    waiters: Mutex<Vec<Waiter>>,
+    pollers: Mutex<Vec<RawFd>>,
 }
 
 impl WaitList {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiter>> {
-        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RawFd>> {
+        self.pollers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Wakes every polling thread; they re-check the socket's state
-    /// (closed, deadlines) before waiting again.
+    /// (closed, deadlines) before waiting again. The fence orders the
+    /// caller's store (closed, a deadline) before its next look at the
+    /// direction locks (`DirLock::held_blocking`), against a holder's
+    /// registration (the lock's compare-and-swap) before its check.
     pub fn wake_all(&self) {
-        // The same pass close makes; the blocked threads it finds are for
-        // the caller to interrupt (see set_deadline), or not.
-        self.wake_all_and_find_blocked();
-    }
-
-    fn slot(&self, dir: Direction) -> &BlockedSlot {
-        match dir {
-            Direction::Write => &self.writer,
-            _ => &self.reader,
-        }
-    }
-
-    /// `wake_all` for `close`, which also needs to know whether a thread
-    /// is blocked in a system call on the socket (only shutting the socket
-    /// down wakes those): one pass over the list for both.
-    pub fn wake_all_and_find_blocked(&self) -> bool {
-        // Orders the caller's store (closed) before these loads, against
-        // block_in's registration before its check (see there).
         fence(Ordering::SeqCst);
-        let mut blocked = self.reader.occupied() || self.writer.occupied();
-        for waiter in self.lock().iter() {
-            match waiter {
-                Waiter::Polling(efd) => signal(*efd),
-                Waiter::Blocked(..) => blocked = true,
-            }
-        }
-        blocked
-    }
-
-    /// Interrupts the threads blocked in a system call on the socket in
-    /// direction `dir` (`Both`: all) with the wake signal, and repeats
-    /// until they have left it: a signal that lands just before a thread
-    /// enters `recv` is spent on nothing. Each signal is sent while its
-    /// target cannot unregister (its slot is SIGNALLING, or the list is
-    /// locked), so it is still inside gonet, never in the caller's code.
-    pub fn interrupt_blocked(&self, dir: Direction) {
-        let Some(sig) = wake_signal() else { return };
-        let give_up = now_ns() + 1_000_000_000;
-        loop {
-            fence(Ordering::SeqCst);
-            let mut any = false;
-            for slot in [Direction::Read, Direction::Write] {
-                if dir == Direction::Both || dir == slot {
-                    any |= self.slot(slot).interrupt(sig);
-                }
-            }
-            for waiter in self.lock().iter() {
-                if let Waiter::Blocked(thread, d) = waiter
-                    && (dir == Direction::Both || *d == dir)
-                {
-                    // SAFETY: the thread is registered, so it is alive and
-                    // inside `block_in`; the handler does nothing.
-                    unsafe { libc::pthread_kill(*thread, sig) };
-                    any = true;
-                }
-            }
-            if !any || now_ns() > give_up {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_micros(50));
+        for &efd in self.lock().iter() {
+            signal(efd);
         }
     }
 
-    /// Runs `call`, a blocking system call on the socket, registered so
-    /// that `close` and deadline changes can interrupt it. `still_valid` is
-    /// checked after registering, so an interruption that races with the
-    /// start is not lost; its loads must be SeqCst (see below). `None` when
-    /// it fails and `call` was not made.
-    pub fn block_in<T>(
-        &self,
-        dir: Direction,
-        still_valid: impl Fn() -> bool,
-        call: impl FnOnce() -> T,
-    ) -> Option<T> {
-        // SAFETY: pthread_self has no preconditions.
-        let me = unsafe { libc::pthread_self() };
-        let slot = self.slot(dir);
-        if !slot.enter(me) {
-            // Only if a caller blocks without its direction's lock.
-            let waiter = Waiter::Blocked(me, dir);
-            self.add(waiter);
-            let result = still_valid().then(call);
-            self.remove(waiter);
-            return result;
-        }
-        // Registered before checking: a close or deadline change after the
-        // check sees this thread (wake_all_and_find_blocked,
-        // interrupt_blocked). The registration is a SeqCst read-modify-
-        // write and `still_valid`'s loads are SeqCst, so with the fence
-        // the other side makes between its store and its look at the slot,
-        // one of the two always sees the other: no fence is needed here
-        // (an mfence on x86, on every blocking read and write).
-        let result = still_valid().then(call);
-        slot.leave(me);
-        result
+    fn add(&self, efd: RawFd) {
+        self.lock().push(efd);
     }
 
-    fn add(&self, waiter: Waiter) {
-        self.lock().push(waiter);
-    }
-
-    fn remove(&self, waiter: Waiter) {
-        let mut waiters = self.lock();
-        if let Some(i) = waiters.iter().position(|&w| w == waiter) {
-            waiters.swap_remove(i);
+    fn remove(&self, efd: RawFd) {
+        let mut pollers = self.lock();
+        if let Some(i) = pollers.iter().position(|&w| w == efd) {
+            pollers.swap_remove(i);
         }
+    }
+}
+
+/// Interrupts the threads that hold `locks` to block in a system call
+/// with the wake signal, and repeats until each has come out of a call
+/// or let go: a signal that lands just before a thread enters `recv` is
+/// spent on nothing. Each signal is sent while its target cannot let go
+/// (see `DirLock::interrupt`), so it is still inside gonet, never in the
+/// caller's code.
+pub fn interrupt_blocked(locks: &[&DirLock]) {
+    let Some(sig) = wake_signal() else { return };
+    fence(Ordering::SeqCst);
+    let holders: Vec<_> = locks
+        .iter()
+        .filter_map(|lock| lock.blocking_holder().map(|h| (*lock, h)))
+        .filter(|(_, (thread, _))| *thread != 0)
+        .collect();
+    let give_up = now_ns() + 1_000_000_000;
+    loop {
+        let mut any = false;
+        for (lock, (thread, exits)) in &holders {
+            any |= lock.interrupt(*thread, *exits, sig);
+        }
+        if !any || now_ns() > give_up {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(50));
     }
 }
 
@@ -453,11 +296,11 @@ fn wait_listed(
         }
     };
     for list in lists {
-        list.add(Waiter::Polling(efd));
+        list.add(efd);
     }
     let result = poll_two(efd, fd, events, deadline, still_valid);
     for list in lists {
-        list.remove(Waiter::Polling(efd));
+        list.remove(efd);
     }
     result
 }
@@ -510,35 +353,4 @@ fn poll_two(
         drain(efd);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_taken_slot_keeps_its_thread() {
-        let (first, second) = (0x7000 as libc::pthread_t, 0x9000 as libc::pthread_t);
-        let slot = BlockedSlot::default();
-        assert!(!slot.occupied());
-        assert!(slot.enter(first));
-        assert!(slot.occupied());
-        // A second thread cannot take it, nor overwrite whom it holds.
-        assert!(!slot.enter(second));
-        assert_eq!(slot.0.load(Ordering::Relaxed), 0x7000 | OCCUPIED);
-        // An interrupter holding it keeps it taken; leaving then empties it.
-        slot.0.store(0x7000 | SIGNALLING, Ordering::SeqCst);
-        assert!(
-            slot.interrupt(0),
-            "a slot being signalled counts as blocked"
-        );
-        slot.0.store(0x7000 | OCCUPIED, Ordering::SeqCst);
-        slot.leave(first);
-        assert!(!slot.occupied());
-        assert!(!slot.interrupt(0), "an empty slot signals nobody");
-        // An id that does not leave the state bits free is never taken in.
-        assert!(!slot.enter(0x7001 as libc::pthread_t));
-        assert!(!slot.enter(0));
-        assert!(!slot.occupied());
-    }
 }
