@@ -8,7 +8,7 @@
 //! table of descriptors only. Each table is sharded so that threads working
 //! on different connections rarely touch the same lock.
 
-use crate::net::{Dialer, Ends, ListenConfig, NetFd, Resolver};
+use crate::net::{Dialer, Ends, FdRef, ListenConfig, NetFd, Resolver};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -159,10 +159,11 @@ pub fn insert(fd: NetFd) -> i64 {
     FDS.insert(fd)
 }
 
-/// The descriptor behind `handle`, if it is open.
+/// The descriptor behind `handle`, if it is open, with a use of its
+/// socket (see `NetFd::enter`).
 #[inline]
-pub fn get(handle: i64) -> Option<Arc<NetFd>> {
-    FDS.get(handle)
+pub fn get(handle: i64) -> Option<FdRef> {
+    FDS.get(handle).and_then(NetFd::enter)
 }
 
 /// How many handles of any kind are open, for tests and leak checks.

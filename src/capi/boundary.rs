@@ -9,9 +9,9 @@
 
 use crate::error::{Cause, NET_EINTERNAL, NetError, Result, describe};
 use crate::handle;
-use crate::net::{NetFd, Role};
+use crate::net::{FdRef, NetFd, Role};
 use crate::poll::{CancelHeldOff, NO_DEADLINE, now_ns};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
@@ -183,7 +183,7 @@ pub(crate) unsafe fn addr_buf(op: &'static str, addr: *mut c_char, addr_len: usi
 
 /// The open descriptor behind `h`; `NET_ECLOSED` when there is none.
 #[inline]
-pub(crate) fn lookup(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+pub(crate) fn lookup(op: &'static str, h: i64) -> Result<FdRef> {
     match handle::get(h) {
         Some(fd) => Ok(fd),
         None => Err(not_open(op, h)),
@@ -216,7 +216,7 @@ pub(crate) fn closed_error(op: &'static str, h: i64) -> NetError {
     }
 }
 
-pub(crate) fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<NetFd>> {
+pub(crate) fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<FdRef> {
     let fd = lookup(op, h)?;
     if fd.role != role {
         let what = match (fd.role, role) {
@@ -234,12 +234,81 @@ pub(crate) fn lookup_role(op: &'static str, h: i64, role: Role) -> Result<Arc<Ne
 
 /// A handle that reads and writes: a stream or a packet connection.
 #[inline]
-pub(crate) fn lookup_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+pub(crate) fn lookup_conn(op: &'static str, h: i64) -> Result<FdRef> {
     let fd = lookup(op, h)?;
     if fd.role == Role::Listener {
         return Err(not_a_conn(op, h, &fd));
     }
     Ok(fd)
+}
+
+/// How many stream connections each thread keeps at hand (`with_stream`).
+const STREAMS_KEPT: usize = 4;
+
+type KeptStream = Cell<Option<(i64, Arc<NetFd>)>>;
+
+thread_local! {
+    /// The stream connections this thread read or wrote lately, each in
+    /// slot `handle % STREAMS_KEPT`. Handles are never issued twice, so a
+    /// kept handle names the same connection for good; once it is closed,
+    /// it is dropped from here at the next look. What is kept is memory
+    /// only: a closed connection's socket is closed by its last user, not
+    /// by its last `Arc` (see `net/fd.rs`), so a thread that keeps one
+    /// and then sleeps does not keep the socket open.
+    static STREAMS: [KeptStream; STREAMS_KEPT] = const { [const { Cell::new(None) }; STREAMS_KEPT] };
+}
+
+/// Runs `f` with the open connection `h`, for `net_read` and `net_write`,
+/// which take a direction lock before they touch the socket (the lock,
+/// not an `FdRef`, keeps the socket open during the call). A connection
+/// this thread used lately is found without the handle table: the table's
+/// shard lock and the `Arc`'s reference count are four atomic updates a
+/// call, a third of gonet's own cost per call (`bench/percall.sh`).
+#[inline]
+pub(crate) fn with_stream(
+    op: &'static str,
+    h: i64,
+    f: impl FnOnce(&NetFd) -> Result<i64>,
+) -> Result<i64> {
+    let slot = (h as u64 % STREAMS_KEPT as u64) as usize;
+    // Taken out while in use, and put back after: a call that reached
+    // gonet again on this thread meanwhile would find the slot empty.
+    if let Ok(Some((kept, fd))) = STREAMS.try_with(|s| s[slot].take())
+        && kept == h
+        && !fd.is_closed()
+    {
+        let result = f(&fd);
+        let _ = STREAMS.try_with(|s| s[slot].set(Some((h, fd))));
+        return result;
+    }
+    with_stream_looked_up(op, h, slot, f)
+}
+
+/// `with_stream` for a connection not kept: looked up, and kept.
+#[inline(never)]
+fn with_stream_looked_up(
+    op: &'static str,
+    h: i64,
+    slot: usize,
+    f: impl FnOnce(&NetFd) -> Result<i64>,
+) -> Result<i64> {
+    let fd = lookup_conn(op, h)?;
+    if fd.role == Role::Conn {
+        let _ = STREAMS.try_with(|s| s[slot].set(Some((h, fd.arc().clone()))));
+    }
+    f(&fd)
+}
+
+/// Drops `h` from this thread's kept connections (`net_close`), so that
+/// its memory goes with it when no other thread keeps it.
+pub(crate) fn forget_stream(h: i64) {
+    let slot = (h as u64 % STREAMS_KEPT as u64) as usize;
+    let _ = STREAMS.try_with(|s| {
+        let kept = s[slot].take();
+        if matches!(&kept, Some((k, _)) if *k != h) {
+            s[slot].set(kept);
+        }
+    });
 }
 
 #[cold]

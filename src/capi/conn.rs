@@ -6,10 +6,10 @@ use super::boundary::{
     NET_FOREVER, as_count, call, call_io, closed_error, deadline_from_timeout, duration_ms, lookup,
     lookup_conn, lookup_role, write_text,
 };
-use super::boundary::{in_buf, out_buf};
+use super::boundary::{forget_stream, in_buf, out_buf, with_stream};
 use crate::error::{Cause, Result, SyscallResult};
 use crate::handle;
-use crate::net::{self, DialOp, DialOptions, NetFd, Role};
+use crate::net::{self, DialOp, DialOptions, FdRef, Role};
 use crate::poll::Direction;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Arc;
@@ -147,8 +147,7 @@ pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i6
     call_io(OP, || {
         // SAFETY: the caller's promise on buf is passed on.
         let buf = unsafe { out_buf(OP, buf, len)? };
-        let fd = lookup_conn(OP, conn)?;
-        net::read(&fd, buf).map(as_count)
+        with_stream(OP, conn, |fd| net::read(fd, buf).map(as_count))
     })
 }
 
@@ -174,8 +173,7 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
     call_io(OP, || {
         // SAFETY: the caller's promise on buf is passed on.
         let buf = unsafe { in_buf(OP, buf, len)? };
-        let fd = lookup_conn(OP, conn)?;
-        net::write(&fd, buf).map(as_count)
+        with_stream(OP, conn, |fd| net::write(fd, buf).map(as_count))
     })
 }
 
@@ -213,6 +211,7 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
 pub extern "C" fn net_close(handle: i64) -> i64 {
     const OP: &str = "close";
     call(OP, || {
+        forget_stream(handle);
         if handle::close(handle).is_none() {
             if let Some(dialer) = handle::DIALERS.remove(handle) {
                 dialer.cancel();
@@ -335,7 +334,7 @@ pub extern "C" fn net_fd(handle: i64) -> i64 {
     call(OP, || Ok(i64::from(lookup(OP, handle)?.raw())))
 }
 
-pub(crate) fn tcp_conn(op: &'static str, h: i64) -> Result<Arc<NetFd>> {
+pub(crate) fn tcp_conn(op: &'static str, h: i64) -> Result<FdRef> {
     let fd = lookup_role(op, h, Role::Conn)?;
     if fd.net.is_unix() {
         return Err(fd.error(op, Cause::Invalid("not a TCP connection".to_owned())));

@@ -2,10 +2,13 @@
 //! threads, deadlines, and a close that wakes every blocked thread.
 //!
 //! The socket is owned by the `NetFd`, which the handle table shares through
-//! an `Arc`. `close` only marks it closed and wakes its waiters; the
-//! descriptor is released when the last in-flight call lets go of the `Arc`,
-//! so a thread inside a system call never sees its descriptor number handed
-//! to a newer socket.
+//! an `Arc`. `close` marks it closed and wakes its waiters; the descriptor
+//! is released when the last call using it lets go, so a thread inside a
+//! system call never sees its descriptor number handed to a newer socket.
+//! A call uses the descriptor while it holds a direction lock (reads,
+//! writes, accepts) or an `FdRef` (everything else): the `Arc` keeps the
+//! memory, not the descriptor, so that a thread may keep a stream's `Arc`
+//! between calls (`capi/boundary.rs`) without keeping its socket open.
 
 use super::addr::{Addr, Network, to_addr, to_net_addr};
 use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
@@ -17,8 +20,8 @@ use socket2::Socket;
 use std::cell::RefCell;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -79,6 +82,10 @@ pub struct NetFd {
     shared: AtomicBool,
     /// A listener made non-blocking for good (see `accept`).
     nonblocking_listener: AtomicBool,
+    /// Calls using the socket through an `FdRef`.
+    users: AtomicUsize,
+    /// Set once the socket is closed (`release_if_unused`).
+    released: AtomicBool,
 }
 
 thread_local! {
@@ -173,7 +180,76 @@ impl NetFd {
             forks_made: forks_made(),
             shared: AtomicBool::new(false),
             nonblocking_listener: AtomicBool::new(false),
+            users: AtomicUsize::new(0),
+            released: AtomicBool::new(false),
         }
+    }
+
+    /// Starts a use of the socket by a call that holds no direction lock;
+    /// `None` once it is closed. The socket stays open until the `FdRef`
+    /// is dropped.
+    pub fn enter(self: Arc<NetFd>) -> Option<FdRef> {
+        // SeqCst, and the closed flag looked at after: against
+        // `release_if_unused`, which looks at the count after the flag is
+        // set. Either it sees this use, or this use sees the flag.
+        self.users.fetch_add(1, Ordering::SeqCst);
+        if self.is_closed() {
+            self.leave();
+            return None;
+        }
+        Some(FdRef(self))
+    }
+
+    fn leave(&self) {
+        if self.users.fetch_sub(1, Ordering::SeqCst) == 1 && self.is_closed() {
+            self.release_if_unused();
+        }
+    }
+
+    /// Closes the socket once it is marked closed and no call uses it:
+    /// called by `close` and by each call that lets go after it. Each of
+    /// them changes its own word (the flag; the count or a lock) and then
+    /// looks at the others, all SeqCst, so the last one to let go always
+    /// sees everything let go; the `released` flag makes it happen once.
+    fn release_if_unused(&self) {
+        if self.is_closed()
+            && self.users.load(Ordering::SeqCst) == 0
+            && self.read_lock.is_free()
+            && self.write_lock.is_free()
+            && !self.released.swap(true, Ordering::SeqCst)
+        {
+            sys::close(self.sock.as_raw_fd());
+        }
+    }
+
+    /// Whether the socket has been closed for good.
+    fn is_released(&self) -> bool {
+        self.released.load(Ordering::SeqCst)
+    }
+
+    /// Takes the read lock (see `DirLock::lock`); letting go of it after
+    /// a close may close the socket.
+    pub(crate) fn lock_read_dir(&self, blocking: bool) -> FdHeld<'_> {
+        FdHeld {
+            fd: self,
+            held: ManuallyDrop::new(self.read_lock.lock(blocking)),
+        }
+    }
+
+    /// As `lock_read_dir`, for the write lock.
+    pub(crate) fn lock_write_dir(&self, blocking: bool) -> FdHeld<'_> {
+        FdHeld {
+            fd: self,
+            held: ManuallyDrop::new(self.write_lock.lock(blocking)),
+        }
+    }
+
+    /// The write lock if it is free now.
+    pub(crate) fn try_lock_write(&self) -> Option<FdHeld<'_>> {
+        self.write_lock.try_lock().map(|held| FdHeld {
+            fd: self,
+            held: ManuallyDrop::new(held),
+        })
     }
 
     /// Go's `RawConn.Control`: runs `f` with the descriptor, which stays
@@ -373,21 +449,21 @@ impl NetFd {
     }
 
     /// Takes the read lock, for a caller that reads several times as one
-    /// operation (`net_copy`).
-    pub(crate) fn lock_read(&self) -> Held<'_> {
-        self.read_lock.lock(false)
+    /// operation (`net_copy`) and never blocks in a system call.
+    pub(crate) fn lock_read(&self) -> FdHeld<'_> {
+        self.lock_read_dir(false)
     }
 
     /// Takes the write lock, as `lock_read`.
-    pub(crate) fn lock_write(&self) -> Held<'_> {
-        self.write_lock.lock(false)
+    pub(crate) fn lock_write(&self) -> FdHeld<'_> {
+        self.lock_write_dir(false)
     }
 
     /// Reads at most `buf.len()` bytes from a stream: at least one, or 0 at
     /// end of stream (`conn.rs` sends a packet socket's reads elsewhere).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
         const OP: &str = "read";
-        let held = self.read_lock.lock(poll::can_block());
+        let held = self.lock_read_dir(poll::can_block());
         loop {
             self.check(OP, Direction::Read)?;
             if buf.is_empty() {
@@ -424,7 +500,7 @@ impl NetFd {
     /// interleave.
     pub fn write(&self, buf: &[u8]) -> Result<usize> {
         const OP: &str = "write";
-        let held = self.write_lock.lock(poll::can_block());
+        let held = self.lock_write_dir(poll::can_block());
         let mut done = 0;
         loop {
             self.check(OP, Direction::Write)?;
@@ -464,7 +540,7 @@ impl NetFd {
     /// `SetDeadline` on a listener does.
     pub fn accept(&self) -> Result<NetFd> {
         const OP: &str = "accept";
-        let held = self.read_lock.lock(poll::can_block());
+        let held = self.lock_read_dir(poll::can_block());
         loop {
             self.check(OP, Direction::Read)?;
             let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
@@ -599,7 +675,18 @@ impl NetFd {
     /// Marks the descriptor closed and wakes every thread blocked on it.
     /// The socket itself is closed when the last user drops its reference.
     pub fn close(&self) {
-        self.closed.store(true, Ordering::Release);
+        // A use of its own, so that the socket stays open while this
+        // shuts it down; the last user to let go closes it.
+        self.users.fetch_add(1, Ordering::SeqCst);
+        struct Leave<'a>(&'a NetFd);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                self.0.leave();
+            }
+        }
+        let _leave = Leave(self);
+        // SeqCst: see `release_if_unused`.
+        self.closed.store(true, Ordering::SeqCst);
         self.wait_for_controls();
         self.waiters.wake_all();
         let blocked = self.read_lock.held_blocking() || self.write_lock.held_blocking();
@@ -646,14 +733,14 @@ impl NetFd {
     /// its descriptor is closed when this returns. The threads in accept
     /// were woken by `close` and leave at once; anything else holds the
     /// descriptor for the length of one call.
-    pub fn close_last(fd: std::sync::Arc<NetFd>) {
+    pub fn close_last(fd: Arc<NetFd>) {
         fd.close();
         if fd.role != Role::Listener || fd.in_control_here() {
             return;
         }
         let give_up = now_ns() + 1_000_000_000;
         let mut pause = 10_u64;
-        while std::sync::Arc::strong_count(&fd) > 1 && now_ns() < give_up {
+        while !fd.is_released() && now_ns() < give_up {
             std::thread::sleep(std::time::Duration::from_micros(pause));
             pause = (pause * 2).min(1000);
         }
@@ -697,11 +784,67 @@ impl NetFd {
 }
 
 impl Drop for NetFd {
-    /// The last user of a descriptor closes it, and that can be a
-    /// `net_read` or `net_write`, which do not hold cancel off: closed
-    /// through `syscall(2)`, which is not a cancellation point, as glibc's
-    /// `close` is.
+    /// A descriptor never closed (one made and dropped on an error path)
+    /// is closed here. The last user of a closed one closes it in
+    /// `release_if_unused`, and that can be a `net_read` or `net_write`,
+    /// which do not hold cancel off: both close through `syscall(2)`,
+    /// which is not a cancellation point, as glibc's `close` is.
     fn drop(&mut self) {
-        sys::close(self.sock.as_raw_fd());
+        if !*self.released.get_mut() {
+            sys::close(self.sock.as_raw_fd());
+        }
+    }
+}
+
+/// A use of a descriptor's socket by a call that holds no direction lock
+/// (options, addresses, control functions, files, copies): the socket
+/// stays open until it is dropped, even if another thread closes the
+/// handle meanwhile (see `NetFd::enter`).
+pub struct FdRef(Arc<NetFd>);
+
+impl FdRef {
+    /// The descriptor's `Arc`, to keep its memory past this use.
+    pub fn arc(&self) -> &Arc<NetFd> {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for FdRef {
+    type Target = NetFd;
+    fn deref(&self) -> &NetFd {
+        &self.0
+    }
+}
+
+impl Drop for FdRef {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
+}
+
+/// A held direction lock of a descriptor. Letting go of it after the
+/// descriptor was closed closes the socket if nothing else uses it.
+pub(crate) struct FdHeld<'a> {
+    fd: &'a NetFd,
+    held: ManuallyDrop<Held<'a>>,
+}
+
+impl<'a> std::ops::Deref for FdHeld<'a> {
+    type Target = Held<'a>;
+    fn deref(&self) -> &Held<'a> {
+        &self.held
+    }
+}
+
+impl Drop for FdHeld<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: dropped once, here, and not used after.
+        unsafe { ManuallyDrop::drop(&mut self.held) };
+        // SeqCst, after the lock's release (a SeqCst compare-and-swap):
+        // see `release_if_unused`.
+        if self.fd.is_closed() {
+            self.fd.release_if_unused();
+        }
     }
 }

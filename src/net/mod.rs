@@ -43,7 +43,7 @@ pub(crate) use dial::{DialOptions, dial, dial_literal, dial_serial};
 pub(crate) use dialer::Dialer;
 pub(crate) use dialop::DialOp;
 pub(crate) use dns::resolver::{Resolver, default_resolver, parse_servers};
-pub(crate) use fd::{Ends, NetFd, Role};
+pub(crate) use fd::{Ends, FdRef, NetFd, Role};
 pub(crate) use file::{FileKind, from_fd};
 pub(crate) use iface::{flag_words, hardware_text, interface_addrs, interfaces};
 pub(crate) use listen::listen;

@@ -54,7 +54,7 @@ impl NetFd {
             self.check(OP, Direction::Write)?;
             return self.try_send_datagram("write", buf, None);
         }
-        let _guard = match self.write_lock.try_lock() {
+        let _guard = match self.try_lock_write() {
             Some(guard) => guard,
             None => {
                 self.check(OP, Direction::Write)?;

@@ -73,7 +73,7 @@ impl NetFd {
     /// `syscall` names the call in messages: `read` or `recvfrom`.
     pub(crate) fn recv_datagram(&self, syscall: &'static str, buf: &mut [u8]) -> Result<Datagram> {
         const OP: &str = "read";
-        let _guard = self.read_lock.lock(false);
+        let _guard = self.lock_read();
         loop {
             self.check(OP, Direction::Read)?;
             match self.receive_once(buf) {
@@ -161,7 +161,7 @@ impl NetFd {
         to: Option<&SockAddr>,
     ) -> Result<usize> {
         const OP: &str = "write";
-        let _guard = self.write_lock.lock(false);
+        let _guard = self.lock_write();
         loop {
             self.check(OP, Direction::Write)?;
             if to.is_none() && self.raddr.is_none() {

@@ -173,6 +173,11 @@ impl DirLock {
         };
     }
 
+    /// Whether no thread holds the lock. SeqCst: see `NetFd::release_if_unused`.
+    pub fn is_free(&self) -> bool {
+        self.word.load(Ordering::SeqCst) == 0
+    }
+
     /// Whether a thread holds the lock and may be blocked in a system
     /// call on the socket. SeqCst, for `close`: it stores the closed flag
     /// and then looks here, as the holder registers and then checks it.

@@ -38,6 +38,73 @@ fn close_wakes_a_write_blocked_on_a_full_buffer() {
     net_close(l);
 }
 
+/// A thread keeps the connections it read or wrote lately at hand and
+/// finds them again without the handle table (`capi/boundary.rs`): calls
+/// on a kept connection must be woken by a close as the first call is.
+#[test]
+fn close_wakes_a_read_and_a_write_on_connections_their_thread_kept() {
+    let (l, c, s) = tcp_pair();
+    assert_eq!(write(c, b"1"), 1);
+    assert_close_wakes(s, move || {
+        let mut buf = [0u8; 64];
+        // The first call looks the handle up and keeps it; the second,
+        // which blocks, finds it kept.
+        assert_eq!(read(s, &mut buf), 1);
+        (read(s, &mut buf), last_error())
+    });
+    close_all(&[c, l]);
+    let (l, c, s) = tcp_pair();
+    assert_close_wakes(c, move || {
+        assert_eq!(write(c, b"2"), 1);
+        // Nobody reads: fills both socket buffers and blocks.
+        (write(c, &vec![1u8; 64 << 20]), last_error())
+    });
+    close_all(&[s, l]);
+}
+
+/// What a thread keeps is memory, not the socket: a connection closed by
+/// another thread while the one that used it sleeps is closed at once
+/// (its peer reads end of stream), and later calls from the sleeping
+/// thread are refused as on any closed handle.
+#[test]
+fn a_kept_connection_closed_by_another_thread_ends_at_once() {
+    let (l, c, s) = tcp_pair();
+    let (used_tx, used) = std::sync::mpsc::channel();
+    let (go_on, go_on_rx) = std::sync::mpsc::channel::<()>();
+    let user = thread::spawn(move || {
+        assert_eq!(write(s, b"ping"), 4);
+        assert_eq!(read_exact(s, 4), b"pong");
+        used_tx.send(()).unwrap();
+        go_on_rx.recv().unwrap();
+        let mut buf = [0u8; 4];
+        let read_rc = (read(s, &mut buf), last_error());
+        let write_rc = (write(s, b"x"), last_error());
+        (read_rc, write_rc)
+    });
+    assert_eq!(read_exact(c, 4), b"ping");
+    assert_eq!(write(c, b"pong"), 4);
+    used.recv().unwrap();
+    let ends = format!("tcp {}->{}", local_addr(s), remote_addr(s));
+    assert_eq!(net_close(s), 0);
+    assert_eq!(net_set_read_deadline(c, 2000), 0);
+    let mut buf = [0u8; 4];
+    assert_eq!(read(c, &mut buf), 0, "end of stream: {}", last_error());
+    go_on.send(()).unwrap();
+    let ((read_rc, read_msg), (write_rc, write_msg)) = user.join().unwrap();
+    assert_eq!(read_rc, NET_ECLOSED, "{read_msg}");
+    assert_eq!(
+        read_msg,
+        format!("read {ends}: use of closed network connection")
+    );
+    assert_eq!(write_rc, NET_ECLOSED, "{write_msg}");
+    assert_eq!(
+        write_msg,
+        format!("write {ends}: use of closed network connection")
+    );
+    net_close(c);
+    net_close(l);
+}
+
 #[test]
 fn close_wakes_every_thread_blocked_on_the_handle() {
     let (l, c, s) = tcp_pair();
