@@ -271,17 +271,28 @@ pub(crate) fn with_stream(
     f: impl FnOnce(&NetFd) -> Result<i64>,
 ) -> Result<i64> {
     let slot = (h as u64 % STREAMS_KEPT as u64) as usize;
-    // Taken out while in use, and put back after: a call that reached
-    // gonet again on this thread meanwhile would find the slot empty.
-    if let Ok(Some((kept, fd))) = STREAMS.try_with(|s| s[slot].take())
-        && kept == h
-        && !fd.is_closed()
-    {
-        let result = f(&fd);
-        let _ = STREAMS.try_with(|s| s[slot].set(Some((h, fd))));
+    let mut f = Some(f);
+    // One look-up of the thread-local array for the whole call.
+    let kept = STREAMS.try_with(|streams| {
+        let kept = &streams[slot];
+        // Taken out while in use, and put back after: a call that reached
+        // gonet again on this thread meanwhile would find the slot empty.
+        match kept.take() {
+            Some((k, fd)) if k == h && !fd.is_closed() => {
+                let result = f.take().map(|f| f(&fd));
+                kept.set(Some((h, fd)));
+                result
+            }
+            _ => None,
+        }
+    });
+    if let Ok(Some(result)) = kept {
         return result;
     }
-    with_stream_looked_up(op, h, slot, f)
+    match f {
+        Some(f) => with_stream_looked_up(op, h, slot, f),
+        None => Err(NetError::new(op, "", Cause::Internal("no call".to_owned()))),
+    }
 }
 
 /// `with_stream` for a connection not kept: looked up, and kept.

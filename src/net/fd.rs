@@ -424,7 +424,7 @@ impl NetFd {
         held: &Held<'_>,
     ) -> Result<()> {
         let waited = self.wait(op, events, dir);
-        held.returned();
+        held.interrupted();
         waited
     }
 
@@ -463,7 +463,7 @@ impl NetFd {
     /// end of stream (`conn.rs` sends a packet socket's reads elsewhere).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
         const OP: &str = "read";
-        let held = self.lock_read_dir(poll::can_block());
+        let held = self.lock_read_dir(true);
         loop {
             self.check(OP, Direction::Read)?;
             if buf.is_empty() {
@@ -490,7 +490,7 @@ impl NetFd {
             match result {
                 Ok(n) => return Ok(n),
                 Err(libc::EAGAIN) => self.wait_held(OP, libc::POLLIN, Direction::Read, &held)?,
-                Err(libc::EINTR) => {}
+                Err(libc::EINTR) => held.interrupted(),
                 Err(e) => return Err(self.error(OP, Cause::syscall(OP, e))),
             }
         }
@@ -500,7 +500,7 @@ impl NetFd {
     /// interleave.
     pub fn write(&self, buf: &[u8]) -> Result<usize> {
         const OP: &str = "write";
-        let held = self.lock_write_dir(poll::can_block());
+        let held = self.lock_write_dir(true);
         let mut done = 0;
         loop {
             self.check(OP, Direction::Write)?;
@@ -528,9 +528,11 @@ impl NetFd {
                 sys::send(self.raw(), &buf[done..])
             };
             match result {
+                // Done: no second look at the closed flag and deadline.
+                Ok(n) if done + n == buf.len() => return Ok(buf.len()),
                 Ok(n) => done += n,
                 Err(libc::EAGAIN) => self.wait_held(OP, libc::POLLOUT, Direction::Write, &held)?,
-                Err(libc::EINTR) => {}
+                Err(libc::EINTR) => held.interrupted(),
                 Err(e) => return Err(self.error(OP, Cause::syscall(OP, e))),
             }
         }
@@ -540,7 +542,7 @@ impl NetFd {
     /// `SetDeadline` on a listener does.
     pub fn accept(&self) -> Result<NetFd> {
         const OP: &str = "accept";
-        let held = self.lock_read_dir(poll::can_block());
+        let held = self.lock_read_dir(true);
         loop {
             self.check(OP, Direction::Read)?;
             let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
@@ -580,9 +582,10 @@ impl NetFd {
             match result {
                 Ok((fd, peer)) => return Ok(self.accepted(fd, &peer)),
                 Err(libc::EAGAIN) => self.wait_held(OP, libc::POLLIN, Direction::Read, &held)?,
+                Err(libc::EINTR) => held.interrupted(),
                 // A connection that died in the queue is not the listener's
                 // failure: Go retries these too.
-                Err(libc::EINTR | libc::ECONNABORTED) => {}
+                Err(libc::ECONNABORTED) => {}
                 Err(e) => return Err(self.error(OP, Cause::syscall(OP, e))),
             }
         }

@@ -16,7 +16,9 @@
 //! Contended takers spin briefly and then sleep on a futex on the word's
 //! low half (the state bits live there), as glibc's own mutexes do.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use super::signal::can_block;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering, fence};
 
 /// Taken.
 const LOCKED: usize = 1;
@@ -37,9 +39,10 @@ const STATE_BITS: usize = 15;
 #[derive(Default)]
 pub struct DirLock {
     word: AtomicUsize,
-    /// Bumped by the holder each time a blocking system call or a wait of
-    /// its returns, so that an interrupter can tell that its signal was
-    /// taken (see `interrupt`). Written by the holder alone.
+    /// Bumped by the holder each time a blocking system call of its is
+    /// interrupted or a wait of its returns, so that an interrupter can
+    /// tell that its signal was taken (see `interrupt`). Written by the
+    /// holder alone.
     exits: AtomicU32,
 }
 
@@ -49,23 +52,50 @@ pub struct Held<'a> {
     word: usize,
 }
 
-/// The calling thread's id as the lock word stores it.
-fn me() -> usize {
+thread_local! {
+    /// This thread's lock word (see `my_word`), 0 until first needed. No
+    /// destructor, so reading it is one look-up of the thread's block.
+    static MY_WORD: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The calling thread's word as a holder: its id and LOCKED, with
+/// BLOCKING if it asked for it and the wake signal can reach it. Found
+/// once per thread: a call into libc for the id and two thread-local
+/// look-ups for the signal were a tenth of a read's instructions
+/// (callgrind, `bench/percall.sh`'s calls).
+#[inline]
+fn my_word(blocking: bool) -> usize {
+    let word = match MY_WORD.try_with(Cell::get) {
+        Ok(word) if word != 0 => word,
+        _ => find_my_word(),
+    };
+    if blocking { word } else { word & !BLOCKING }
+}
+
+#[cold]
+fn find_my_word() -> usize {
     // SAFETY: pthread_self has no preconditions.
     let thread = unsafe { libc::pthread_self() } as usize;
-    if thread & STATE_BITS == 0 { thread } else { 0 }
+    let word = if thread & STATE_BITS == 0 && thread != 0 {
+        // A thread the wake signal cannot reach never blocks in a system
+        // call: it polls, and close and deadlines wake it through its
+        // eventfd.
+        thread | LOCKED | if can_block() { BLOCKING } else { 0 }
+    } else {
+        LOCKED
+    };
+    let _ = MY_WORD.try_with(|w| w.set(word));
+    word
 }
 
 impl DirLock {
     /// Takes the lock, waiting for it as long as it takes. `blocking`: the
-    /// holder may block in a system call (`Held::block_in`) and an
-    /// interrupter is to signal it.
+    /// holder means to block in a system call (`Held::block_in`), which it
+    /// may do if the wake signal can reach it (`Held::may_block`), and an
+    /// interrupter is then to signal it.
     #[inline]
     pub fn lock(&self, blocking: bool) -> Held<'_> {
-        let mut word = me() | LOCKED;
-        if blocking && word != LOCKED {
-            word |= BLOCKING;
-        }
+        let word = my_word(blocking);
         // SeqCst: the holder's check of the socket's state (closed,
         // deadlines; SeqCst loads) after this must be ordered after it,
         // against an interrupter's store then look at the word.
@@ -87,7 +117,7 @@ impl DirLock {
 
     /// Takes the lock if it is free now.
     pub fn try_lock(&self) -> Option<Held<'_>> {
-        let word = me() | LOCKED;
+        let word = my_word(false);
         self.word
             .compare_exchange(0, word, Ordering::SeqCst, Ordering::Relaxed)
             .ok()
@@ -192,10 +222,12 @@ impl DirLock {
         (word & BLOCKING != 0).then(|| (word & !STATE_BITS, self.exits.load(Ordering::SeqCst)))
     }
 
-    /// Signals `holder` (from `blocking_holder`) if it still holds the
-    /// lock and no call of its has returned since `exits`; whether it did
-    /// (or another interrupter is at it), that is, whether the holder may
-    /// still be blocked.
+    /// Signals `holder` (from `blocking_holder`, taken after the caller's
+    /// store and a fence) if it still holds the lock and no call of its
+    /// was interrupted since `exits`; whether it did (or another
+    /// interrupter is at it), that is, whether the holder may still be
+    /// blocked. Once `exits` has moved, the holder has re-checked the
+    /// socket's state after the caller's store (see `Held::interrupted`).
     pub(super) fn interrupt(&self, holder: usize, exits: u32, sig: libc::c_int) -> bool {
         let word = self.word.load(Ordering::SeqCst);
         if word & !STATE_BITS != holder
@@ -231,16 +263,15 @@ impl Held<'_> {
     /// an interruption that came before is not lost; its loads must be
     /// SeqCst (the lock's compare-and-swap orders them after the
     /// registration, and the other side stores, fences and then looks at
-    /// the word). `None` when it fails and `call` was not made.
+    /// the word). `None` when it fails and `call` was not made. A call
+    /// that fails with EINTR is to be followed by `interrupted`.
     #[inline]
     pub fn block_in<T>(
         &self,
         still_valid: impl Fn() -> bool,
         call: impl FnOnce() -> T,
     ) -> Option<T> {
-        let result = still_valid().then(call);
-        self.returned();
-        result
+        still_valid().then(call)
     }
 
     /// Whether this holder may block in a system call: it said so when it
@@ -250,15 +281,22 @@ impl Held<'_> {
         self.word & BLOCKING != 0
     }
 
-    /// Records that a blocking call or a wait of the holder's returned
-    /// (see `DirLock::interrupt`). A plain store: only the holder writes.
-    #[inline]
-    pub fn returned(&self) {
+    /// Records that a blocking call of the holder's was interrupted, or
+    /// that a wait of its returned, before the holder looks at the
+    /// socket's state again (see `DirLock::interrupt`). The fence puts
+    /// that look after the record: an interrupter that sees the record
+    /// saw it after its own store, so the look sees the store. Only on
+    /// these paths: a call that returns data records nothing, and the
+    /// interrupter goes on signalling until the holder lets go or is
+    /// interrupted.
+    #[cold]
+    pub fn interrupted(&self) {
         let exits = &self.lock.exits;
         exits.store(
             exits.load(Ordering::Relaxed).wrapping_add(1),
-            Ordering::Release,
+            Ordering::SeqCst,
         );
+        fence(Ordering::SeqCst);
     }
 }
 
@@ -322,11 +360,11 @@ mod tests {
         let lock = DirLock::default();
         assert!(lock.blocking_holder().is_none());
         let held = lock.lock(true);
-        let me = me();
+        let me = my_word(true) & !STATE_BITS;
         assert!(held.may_block() == (me != 0));
         if me != 0 {
             assert_eq!(lock.blocking_holder(), Some((me, 0)));
-            held.returned();
+            held.interrupted();
             assert_eq!(lock.blocking_holder(), Some((me, 1)));
             // A stale snapshot (a call returned since) is not signalled.
             assert!(!lock.interrupt(me, 0, 0));

@@ -5,6 +5,8 @@
 //!
 //! - `lock`: the lock of each direction of a socket, which also names the
 //!   thread that may be blocked in a system call on it;
+//! - `signal`: the wake signal, which interrupts a thread blocked in a
+//!   system call;
 //! - `wait`: wait lists, the wake signal, deadlines' time base
 //!   (`NO_DEADLINE`), and `Direction`, the read or write side a wait or a
 //!   deadline is for;
@@ -15,12 +17,11 @@
 
 mod lock;
 mod process;
+mod signal;
 pub(crate) mod sys;
 mod wait;
 
 pub(crate) use lock::{DirLock, Held};
 pub(crate) use process::{CancelHeldOff, SigpipeHeldOff, fork_generation, forks_made};
 pub(crate) use sys::{errno, now_ns};
-pub(crate) use wait::{
-    Direction, NO_DEADLINE, WaitList, can_block, interrupt_blocked, wait, wait_also,
-};
+pub(crate) use wait::{Direction, NO_DEADLINE, WaitList, interrupt_blocked, wait, wait_also};
