@@ -46,8 +46,15 @@ pub fn include_dir() -> PathBuf {
     repo_dir().join("include")
 }
 
-/// A scratch directory for one test, under cargo's target tmp dir.
+/// A scratch directory for one test, under cargo's target tmp dir. A
+/// module's tests rerun in a child (`rerun_with`) while the parent runs
+/// the same tests get directories of their own, named after the rerun:
+/// the two would otherwise remove and bind each other's Unix sockets.
 pub fn scratch(name: &str) -> PathBuf {
+    let name = match std::env::var("GONET_TEST_RERUN") {
+        Ok(rerun) => format!("{name}-{rerun}"),
+        Err(_) => name.to_owned(),
+    };
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -255,12 +262,25 @@ pub fn test_name(module: &str, test: &str) -> String {
 /// caller's `module_path!()`; `me` is the calling test, skipped in the
 /// rerun.
 pub fn rerun_with_polling_reads(module: &str, me: &str) {
-    if std::env::var_os("GONET_WAKE_SIGNAL").is_some() {
+    rerun_with(module, me, "GONET_WAKE_SIGNAL");
+}
+
+/// As `rerun_with_polling_reads`, with `GONET_BIASED_LOCKS=0`: every
+/// direction lock is then taken with a compare-and-swap, never by a bias
+/// to its first thread (see src/poll/lock.rs).
+pub fn rerun_without_biased_locks(module: &str, me: &str) {
+    rerun_with(module, me, "GONET_BIASED_LOCKS");
+}
+
+/// Runs every other test of `module` again with `var=0`.
+fn rerun_with(module: &str, me: &str, var: &str) {
+    if std::env::var_os(var).is_some() {
         return; // This is the rerun, where `me` is skipped anyway.
     }
     let prefix = test_name(module, "");
     let out = Command::new(std::env::current_exe().expect("test binary"))
-        .env("GONET_WAKE_SIGNAL", "0")
+        .env(var, "0")
+        .env("GONET_TEST_RERUN", var)
         .arg(&prefix)
         .args(["--skip", &format!("{prefix}{me}")])
         .output()
