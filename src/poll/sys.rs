@@ -13,8 +13,54 @@
 use std::os::fd::RawFd;
 
 /// The result of a raw system call: the count, or the errno.
+#[cfg(not(target_arch = "x86_64"))]
 fn counted(n: libc::c_long) -> Result<usize, i32> {
     if n < 0 { Err(errno()) } else { Ok(n as usize) }
+}
+
+/// A system call with six arguments: the count, or the errno. On x86-64
+/// the `syscall` instruction itself, inline: glibc's `syscall(2)` is a
+/// call, a shuffle of seven registers and, on failure, a write to the
+/// thread's `errno`, and every instruction after the kernel returns runs
+/// with the caches the kernel left (`bench/percall.sh`).
+///
+/// # Safety
+/// The arguments are valid for system call `nr`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn syscall6(nr: libc::c_long, args: [usize; 6]) -> Result<usize, i32> {
+    let ret: isize;
+    // SAFETY: the x86-64 Linux system call convention: number in rax,
+    // arguments in rdi, rsi, rdx, r10, r8, r9; the kernel returns in rax
+    // and clobbers rcx and r11; no stack is used. The caller vouches for
+    // the arguments.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") args[0],
+            in("rsi") args[1],
+            in("rdx") args[2],
+            in("r10") args[3],
+            in("r8") args[4],
+            in("r9") args[5],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        )
+    };
+    // -4095..-1 is an errno; anything else a count.
+    if (-4095..0).contains(&ret) {
+        Err(-ret as i32)
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn syscall6(nr: libc::c_long, args: [usize; 6]) -> Result<usize, i32> {
+    // SAFETY: passed on from the caller.
+    counted(unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]) })
 }
 
 /// `recvfrom(fd, buf, len, flags, NULL, NULL)`, not a cancellation point.
@@ -22,10 +68,14 @@ fn counted(n: libc::c_long) -> Result<usize, i32> {
 /// # Safety
 /// `buf` is valid for writes of `len` bytes.
 unsafe fn raw_recv(fd: RawFd, buf: *mut u8, len: usize, flags: libc::c_int) -> Result<usize, i32> {
-    let null = std::ptr::null_mut::<libc::c_void>();
     // SAFETY: the caller's promise on buf; NULL address and length ask for
     // no sender.
-    counted(unsafe { libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, null, null) })
+    unsafe {
+        syscall6(
+            libc::SYS_recvfrom,
+            [fd as usize, buf as usize, len, flags as usize, 0, 0],
+        )
+    }
 }
 
 /// `sendto(fd, buf, len, flags, addr, addr_len)`, not a cancellation point.
@@ -42,7 +92,19 @@ unsafe fn raw_send(
     addr_len: libc::socklen_t,
 ) -> Result<usize, i32> {
     // SAFETY: passed on from the caller.
-    counted(unsafe { libc::syscall(libc::SYS_sendto, fd, buf, len, flags, addr, addr_len) })
+    unsafe {
+        syscall6(
+            libc::SYS_sendto,
+            [
+                fd as usize,
+                buf as usize,
+                len,
+                flags as usize,
+                addr as usize,
+                addr_len as usize,
+            ],
+        )
+    }
 }
 
 /// Closes a descriptor without being a cancellation point (the last user
