@@ -10,7 +10,7 @@
 use crate::error::{Cause, NET_EINTERNAL, NetError, Result, describe};
 use crate::handle;
 use crate::net::{FdRef, NetFd, Role};
-use crate::poll::{CancelHeldOff, NO_DEADLINE, now_ns};
+use crate::poll::{Caller, CancelHeldOff, NO_DEADLINE, now_ns};
 use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{self, AssertUnwindSafe};
@@ -247,6 +247,14 @@ const STREAMS_KEPT: usize = 4;
 
 type KeptStream = Cell<Option<(i64, Arc<NetFd>)>>;
 
+/// What a thread keeps for its reads and writes, in one thread-local:
+/// each is a call to `__tls_get_addr` in a shared library.
+struct ThisThread {
+    streams: [KeptStream; STREAMS_KEPT],
+    /// The thread as a lock holder (`poll::Caller`), once asked.
+    caller: Cell<Option<Caller>>,
+}
+
 thread_local! {
     /// The stream connections this thread read or wrote lately, each in
     /// slot `handle % STREAMS_KEPT`. Handles are never issued twice, so a
@@ -255,7 +263,12 @@ thread_local! {
     /// only: a closed connection's socket is closed by its last user, not
     /// by its last `Arc` (see `net/fd.rs`), so a thread that keeps one
     /// and then sleeps does not keep the socket open.
-    static STREAMS: [KeptStream; STREAMS_KEPT] = const { [const { Cell::new(None) }; STREAMS_KEPT] };
+    static STREAMS: ThisThread = const {
+        ThisThread {
+            streams: [const { Cell::new(None) }; STREAMS_KEPT],
+            caller: Cell::new(None),
+        }
+    };
 }
 
 /// Runs `f` with the open connection `h`, for `net_read` and `net_write`,
@@ -268,21 +281,29 @@ thread_local! {
 pub(crate) fn with_stream(
     op: &'static str,
     h: i64,
-    f: impl FnOnce(&NetFd) -> Result<i64>,
+    f: impl FnOnce(&NetFd, Caller) -> Result<i64>,
 ) -> Result<i64> {
     let slot = (h as u64 % STREAMS_KEPT as u64) as usize;
     let mut f = Some(f);
-    // One look-up of the thread-local array for the whole call.
-    let kept = STREAMS.try_with(|streams| {
+    // One look-up of the thread-local for the whole call.
+    let kept = STREAMS.try_with(|this| {
+        let caller = match this.caller.get() {
+            Some(caller) => caller,
+            None => {
+                let caller = Caller::current();
+                this.caller.set(Some(caller));
+                caller
+            }
+        };
         // SAFETY: only this thread reaches its slots, and nothing between
         // here and the end of `f` (a read or a write: no user code, no
         // other gonet call) sets one, so the entry is neither moved nor
         // dropped while borrowed. Borrowed in place rather than taken out
         // and put back: the put-back was a write to this thread's block
         // after the system call, and that line costs to bring back.
-        let kept = unsafe { &*streams[slot].as_ptr() };
+        let kept = unsafe { &*this.streams[slot].as_ptr() };
         match kept {
-            Some((k, fd)) if *k == h && !fd.is_closed() => f.take().map(|f| f(fd)),
+            Some((k, fd)) if *k == h && !fd.is_closed() => f.take().map(|f| f(fd, caller)),
             _ => None,
         }
     });
@@ -301,23 +322,23 @@ fn with_stream_looked_up(
     op: &'static str,
     h: i64,
     slot: usize,
-    f: impl FnOnce(&NetFd) -> Result<i64>,
+    f: impl FnOnce(&NetFd, Caller) -> Result<i64>,
 ) -> Result<i64> {
     let fd = lookup_conn(op, h)?;
     if fd.role == Role::Conn {
-        let _ = STREAMS.try_with(|s| s[slot].set(Some((h, fd.arc().clone()))));
+        let _ = STREAMS.try_with(|this| this.streams[slot].set(Some((h, fd.arc().clone()))));
     }
-    f(&fd)
+    f(&fd, Caller::current())
 }
 
 /// Drops `h` from this thread's kept connections (`net_close`), so that
 /// its memory goes with it when no other thread keeps it.
 pub(crate) fn forget_stream(h: i64) {
     let slot = (h as u64 % STREAMS_KEPT as u64) as usize;
-    let _ = STREAMS.try_with(|s| {
-        let kept = s[slot].take();
+    let _ = STREAMS.try_with(|this| {
+        let kept = this.streams[slot].take();
         if matches!(&kept, Some((k, _)) if *k != h) {
-            s[slot].set(kept);
+            this.streams[slot].set(kept);
         }
     });
 }

@@ -147,7 +147,7 @@ pub unsafe extern "C" fn net_read(conn: i64, buf: *mut c_void, len: usize) -> i6
     call_io(OP, || {
         // SAFETY: the caller's promise on buf is passed on.
         let buf = unsafe { out_buf(OP, buf, len)? };
-        with_stream(OP, conn, |fd| net::read(fd, buf).map(as_count))
+        with_stream(OP, conn, |fd, me| net::read(fd, buf, me).map(as_count))
     })
 }
 
@@ -173,7 +173,7 @@ pub unsafe extern "C" fn net_write(conn: i64, buf: *const c_void, len: usize) ->
     call_io(OP, || {
         // SAFETY: the caller's promise on buf is passed on.
         let buf = unsafe { in_buf(OP, buf, len)? };
-        with_stream(OP, conn, |fd| net::write(fd, buf).map(as_count))
+        with_stream(OP, conn, |fd, me| net::write(fd, buf, me).map(as_count))
     })
 }
 

@@ -13,7 +13,7 @@
 use super::addr::{Addr, Network, to_addr, to_net_addr};
 use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
 use crate::poll::{
-    self, CancelHeldOff, DirLock, Direction, Held, NO_DEADLINE, WaitList, barrier_for,
+    self, Caller, CancelHeldOff, DirLock, Direction, Held, NO_DEADLINE, WaitList, barrier_for,
     fork_generation, forks_made, interrupt_blocked, now_ns, sys,
 };
 use socket2::Socket;
@@ -237,6 +237,22 @@ impl NetFd {
         FdHeld {
             fd: self,
             held: ManuallyDrop::new(self.read_lock.lock(blocking)),
+        }
+    }
+
+    /// `lock_read_dir(true)` for `caller`, the calling thread.
+    fn lock_read_as(&self, caller: Caller) -> FdHeld<'_> {
+        FdHeld {
+            fd: self,
+            held: ManuallyDrop::new(self.read_lock.lock_as(caller, true)),
+        }
+    }
+
+    /// `lock_write_dir(true)` for `caller`, the calling thread.
+    fn lock_write_as(&self, caller: Caller) -> FdHeld<'_> {
+        FdHeld {
+            fd: self,
+            held: ManuallyDrop::new(self.write_lock.lock_as(caller, true)),
         }
     }
 
@@ -465,9 +481,10 @@ impl NetFd {
 
     /// Reads at most `buf.len()` bytes from a stream: at least one, or 0 at
     /// end of stream (`conn.rs` sends a packet socket's reads elsewhere).
-    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+    /// `caller` is the calling thread.
+    pub fn read_as(&self, buf: &mut [u8], caller: Caller) -> Result<usize> {
         const OP: &str = "read";
-        let held = self.lock_read_dir(true);
+        let held = self.lock_read_as(caller);
         loop {
             self.check(OP, Direction::Read)?;
             if buf.is_empty() {
@@ -502,9 +519,10 @@ impl NetFd {
 
     /// Writes all of `buf` to a stream or fails; concurrent writers never
     /// interleave.
-    pub fn write(&self, buf: &[u8]) -> Result<usize> {
+    /// `caller` is the calling thread.
+    pub fn write_as(&self, buf: &[u8], caller: Caller) -> Result<usize> {
         const OP: &str = "write";
-        let held = self.lock_write_dir(true);
+        let held = self.lock_write_as(caller);
         let mut done = 0;
         loop {
             self.check(OP, Direction::Write)?;

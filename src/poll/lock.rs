@@ -106,6 +106,21 @@ fn my_word(blocking: bool) -> usize {
     if blocking { word } else { word & !BLOCKING }
 }
 
+/// The calling thread as a lock holder (its word, see `my_word`). A
+/// caller that keeps it in a thread-local of its own passes it down
+/// (`DirLock::lock_as`): each thread-local of a shared library is a call
+/// to `__tls_get_addr`, 11 instructions, on every read and write.
+#[derive(Clone, Copy)]
+pub struct Caller(usize);
+
+impl Caller {
+    /// The calling thread.
+    #[inline]
+    pub fn current() -> Caller {
+        Caller(my_word(true))
+    }
+}
+
 #[cold]
 fn find_my_word() -> usize {
     // SAFETY: pthread_self has no preconditions.
@@ -249,7 +264,13 @@ impl DirLock {
     /// stores, makes `barrier_for`, and then looks at the lock.
     #[inline]
     pub fn lock(&self, blocking: bool) -> Held<'_> {
-        let me = my_word(true);
+        self.lock_as(Caller::current(), blocking)
+    }
+
+    /// `lock` for `caller`, which must be the calling thread.
+    #[inline]
+    pub fn lock_as(&self, caller: Caller, blocking: bool) -> Held<'_> {
+        let me = caller.0;
         let word = if blocking { me } else { me & !BLOCKING };
         if self.owner.load(Ordering::Relaxed) == me {
             // Plain stores and loads: the other side's membarrier orders
