@@ -15,6 +15,12 @@
 //!
 //! Contended takers spin briefly and then sleep on a futex on the word's
 //! low half (the state bits live there), as glibc's own mutexes do.
+//!
+//! Those two compare-and-swaps are most of what a read or write still
+//! costs beyond its system call (`bench/lockfloor.c`). A lock biased to
+//! its first thread, taken with plain stores and revoked with
+//! `membarrier(2)`, made calls cheaper but blocking workloads slower, and
+//! was dropped (BENCHMARKS.md, "Tried and dropped").
 
 use super::signal::can_block;
 use std::cell::Cell;
