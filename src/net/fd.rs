@@ -227,45 +227,18 @@ impl NetFd {
         self.released.load(Ordering::SeqCst)
     }
 
-    /// Takes the read lock (see `DirLock::lock`); letting go of it after
-    /// a close may close the socket.
-    pub(crate) fn lock_read_dir(&self, blocking: bool) -> FdHeld<'_> {
+    /// `held`, one of this descriptor's direction locks, as an `FdHeld`:
+    /// letting go of it after a close may close the socket.
+    fn hold<'a>(&'a self, held: Held<'a>) -> FdHeld<'a> {
         FdHeld {
             fd: self,
-            held: ManuallyDrop::new(self.read_lock.lock(blocking)),
-        }
-    }
-
-    /// `lock_read_dir(true)` for `caller`, the calling thread.
-    fn lock_read_as(&self, caller: Caller) -> FdHeld<'_> {
-        FdHeld {
-            fd: self,
-            held: ManuallyDrop::new(self.read_lock.lock_as(caller, true)),
-        }
-    }
-
-    /// `lock_write_dir(true)` for `caller`, the calling thread.
-    fn lock_write_as(&self, caller: Caller) -> FdHeld<'_> {
-        FdHeld {
-            fd: self,
-            held: ManuallyDrop::new(self.write_lock.lock_as(caller, true)),
-        }
-    }
-
-    /// As `lock_read_dir`, for the write lock.
-    pub(crate) fn lock_write_dir(&self, blocking: bool) -> FdHeld<'_> {
-        FdHeld {
-            fd: self,
-            held: ManuallyDrop::new(self.write_lock.lock(blocking)),
+            held: ManuallyDrop::new(held),
         }
     }
 
     /// The write lock if it is free now.
     pub(crate) fn try_lock_write(&self) -> Option<FdHeld<'_>> {
-        self.write_lock.try_lock().map(|held| FdHeld {
-            fd: self,
-            held: ManuallyDrop::new(held),
-        })
+        self.write_lock.try_lock().map(|held| self.hold(held))
     }
 
     /// Go's `RawConn.Control`: runs `f` with the descriptor, which stays
@@ -467,12 +440,12 @@ impl NetFd {
     /// Takes the read lock, for a caller that reads several times as one
     /// operation (`net_copy`) and never blocks in a system call.
     pub(crate) fn lock_read(&self) -> FdHeld<'_> {
-        self.lock_read_dir(false)
+        self.hold(self.read_lock.lock(false))
     }
 
     /// Takes the write lock, as `lock_read`.
     pub(crate) fn lock_write(&self) -> FdHeld<'_> {
-        self.lock_write_dir(false)
+        self.hold(self.write_lock.lock(false))
     }
 
     /// Reads at most `buf.len()` bytes from a stream: at least one, or 0 at
@@ -480,7 +453,7 @@ impl NetFd {
     /// `caller` is the calling thread.
     pub fn read_as(&self, buf: &mut [u8], caller: Caller) -> Result<usize> {
         const OP: &str = "read";
-        let held = self.lock_read_as(caller);
+        let held = self.hold(self.read_lock.lock_as(caller, true));
         loop {
             self.check(OP, Direction::Read)?;
             if buf.is_empty() {
@@ -518,7 +491,7 @@ impl NetFd {
     /// `caller` is the calling thread.
     pub fn write_as(&self, buf: &[u8], caller: Caller) -> Result<usize> {
         const OP: &str = "write";
-        let held = self.lock_write_as(caller);
+        let held = self.hold(self.write_lock.lock_as(caller, true));
         let mut done = 0;
         loop {
             self.check(OP, Direction::Write)?;
@@ -560,7 +533,7 @@ impl NetFd {
     /// `SetDeadline` on a listener does.
     pub fn accept(&self) -> Result<NetFd> {
         const OP: &str = "accept";
-        let held = self.lock_read_dir(true);
+        let held = self.hold(self.read_lock.lock(true));
         loop {
             self.check(OP, Direction::Read)?;
             let no_deadline = || self.deadline(Direction::Read) == NO_DEADLINE;
