@@ -1308,3 +1308,17 @@ fn a_million_random_calls_with_the_wake_signal_off() {
         &format!("with GONET_WAKE_SIGNAL=0 (replay with GONET_STRESS_SEED={seed})"),
     );
 }
+
+/// The same run without biased locks (`GONET_BIASED_LOCKS=0`), so that
+/// every direction lock is taken with a compare-and-swap (src/poll/lock.rs).
+#[test]
+fn a_million_random_calls_without_biased_locks() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let seed = seed();
+    expect_one_passed(
+        test_child(&[], "a_million_random_calls_from_eight_threads", false)
+            .env("GONET_BIASED_LOCKS", "0")
+            .env("GONET_STRESS_SEED", seed.to_string()),
+        &format!("with GONET_BIASED_LOCKS=0 (replay with GONET_STRESS_SEED={seed})"),
+    );
+}

@@ -13,8 +13,8 @@
 use super::addr::{Addr, Network, to_addr, to_net_addr};
 use crate::error::{Cause, NetError, OpError, Result, SyscallResult};
 use crate::poll::{
-    self, Caller, CancelHeldOff, DirLock, Direction, Held, NO_DEADLINE, WaitList, fork_generation,
-    forks_made, interrupt_blocked, now_ns, sys,
+    self, Caller, CancelHeldOff, DirLock, Direction, Held, NO_DEADLINE, WaitList, barrier_for,
+    fork_generation, forks_made, interrupt_blocked, now_ns, sys,
 };
 use socket2::Socket;
 use std::cell::RefCell;
@@ -212,6 +212,10 @@ impl NetFd {
     /// looks at the others, all SeqCst, so the last one to let go always
     /// sees everything let go; the `released` flag makes it happen once.
     fn release_if_unused(&self) {
+        // An owner of a biased lock let go with a plain store: ordered
+        // before the looks below, against the other users' (their own
+        // releases are read-modify-writes, or this same fence).
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self.is_closed()
             && self.users.load(Ordering::SeqCst) == 0
             && self.read_lock.is_free()
@@ -683,6 +687,8 @@ impl NetFd {
         self.closed.store(true, Ordering::SeqCst);
         self.wait_for_controls();
         self.waiters.wake_all();
+        // A biased lock's owner takes it with plain stores; see poll/lock.rs.
+        barrier_for(&[&self.read_lock, &self.write_lock]);
         let blocked = self.read_lock.held_blocking() || self.write_lock.held_blocking();
         if self.inherited() {
             // A socket shared with the parent (a server that forks a

@@ -21,7 +21,7 @@ mod signal;
 pub(crate) mod sys;
 mod wait;
 
-pub(crate) use lock::{Caller, DirLock, Held};
+pub(crate) use lock::{Caller, DirLock, Held, barrier_for};
 pub(crate) use process::{CancelHeldOff, SigpipeHeldOff, fork_generation, forks_made};
 pub(crate) use sys::{errno, now_ns};
 pub(crate) use wait::{Direction, NO_DEADLINE, WaitList, interrupt_blocked, wait, wait_also};

@@ -18,7 +18,7 @@
 //! The socket descriptor itself is never closed under a waiting thread
 //! (see `net/fd.rs`), so its number cannot be reused under it either.
 
-use super::lock::DirLock;
+use super::lock::{DirLock, barrier_for};
 use super::process::{self, CancelHeldOff};
 use super::signal::wake_signal;
 use super::sys::{errno, now_ns};
@@ -143,7 +143,7 @@ impl WaitList {
 /// caller's code.
 pub fn interrupt_blocked(locks: &[&DirLock]) {
     let Some(sig) = wake_signal() else { return };
-    fence(Ordering::SeqCst);
+    barrier_for(locks);
     let holders: Vec<_> = locks
         .iter()
         .filter_map(|lock| lock.blocking_holder().map(|h| (*lock, h)))

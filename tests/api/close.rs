@@ -176,6 +176,14 @@ fn the_same_tests_pass_with_polling_reads() {
     rerun_with_polling_reads(module_path!(), "the_same_tests_pass_with_polling_reads");
 }
 
+/// A direction lock is biased to the first thread that takes it, which
+/// then takes it with plain stores; without the bias (a kernel without
+/// membarrier, or `GONET_BIASED_LOCKS=0`) every promise above holds too.
+#[test]
+fn the_same_tests_pass_without_biased_locks() {
+    rerun_without_biased_locks(module_path!(), "the_same_tests_pass_without_biased_locks");
+}
+
 /// Go names the connection in the error of every call made on it after it
 /// is closed: `read tcp L->R: use of closed network connection`.
 #[test]

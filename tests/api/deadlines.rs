@@ -260,6 +260,13 @@ fn the_same_tests_pass_with_polling_reads() {
     rerun_with_polling_reads(module_path!(), "the_same_tests_pass_with_polling_reads");
 }
 
+/// Deadlines moved from another thread reach a holder of a biased lock
+/// through membarrier; without the bias, through the lock word.
+#[test]
+fn the_same_tests_pass_without_biased_locks() {
+    rerun_without_biased_locks(module_path!(), "the_same_tests_pass_without_biased_locks");
+}
+
 /// Deadline changes interrupt a blocked reader with the wake signal; the
 /// signal must reach it only inside gonet, never in the program's own code
 /// between reads, where it would surface as EINTR. The reader alternates

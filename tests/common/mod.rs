@@ -265,6 +265,13 @@ pub fn rerun_with_polling_reads(module: &str, me: &str) {
     rerun_with(module, me, "GONET_WAKE_SIGNAL");
 }
 
+/// As `rerun_with_polling_reads`, with `GONET_BIASED_LOCKS=0`: every
+/// direction lock is then taken with a compare-and-swap, never by a bias
+/// to its first thread (see src/poll/lock.rs).
+pub fn rerun_without_biased_locks(module: &str, me: &str) {
+    rerun_with(module, me, "GONET_BIASED_LOCKS");
+}
+
 /// Runs every other test of `module` again with `var=0`.
 fn rerun_with(module: &str, me: &str, var: &str) {
     if std::env::var_os(var).is_some() {
