@@ -1299,26 +1299,24 @@ fn a_million_random_calls_from_eight_threads() {
 /// is chosen once per process, hence the child process.
 #[test]
 fn a_million_random_calls_with_the_wake_signal_off() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let seed = seed();
-    expect_one_passed(
-        test_child(&[], "a_million_random_calls_from_eight_threads", false)
-            .env("GONET_WAKE_SIGNAL", "0")
-            .env("GONET_STRESS_SEED", seed.to_string()),
-        &format!("with GONET_WAKE_SIGNAL=0 (replay with GONET_STRESS_SEED={seed})"),
-    );
+    rerun_with_zero("GONET_WAKE_SIGNAL");
 }
 
 /// The same run without biased locks (`GONET_BIASED_LOCKS=0`), so that
 /// every direction lock is taken with a compare-and-swap (src/poll/lock.rs).
 #[test]
 fn a_million_random_calls_without_biased_locks() {
+    rerun_with_zero("GONET_BIASED_LOCKS");
+}
+
+/// The eight-thread run in a child process with `var=0` and this run's seed.
+fn rerun_with_zero(var: &str) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let seed = seed();
     expect_one_passed(
         test_child(&[], "a_million_random_calls_from_eight_threads", false)
-            .env("GONET_BIASED_LOCKS", "0")
+            .env(var, "0")
             .env("GONET_STRESS_SEED", seed.to_string()),
-        &format!("with GONET_BIASED_LOCKS=0 (replay with GONET_STRESS_SEED={seed})"),
+        &format!("with {var}=0 (replay with GONET_STRESS_SEED={seed})"),
     );
 }

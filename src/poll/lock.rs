@@ -278,14 +278,15 @@ fn futex_wait(addr: *const u32, expected: u32, timeout: Option<libc::timespec>) 
     };
 }
 
-fn futex_wake(addr: *const u32) {
+/// Wakes up to `threads` sleepers on `addr`.
+fn futex_wake(addr: *const u32, threads: i32) {
     // SAFETY: as in futex_wait; waking touches no memory of ours.
     unsafe {
         libc::syscall(
             libc::SYS_futex,
             addr,
             libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-            i32::MAX,
+            threads,
         )
     };
 }
@@ -506,7 +507,7 @@ impl DirLock {
             }
         }
         if self.wanted.load(Ordering::SeqCst) {
-            futex_wake(low_half(&self.busy));
+            futex_wake(low_half(&self.busy), i32::MAX);
         }
     }
 
@@ -679,24 +680,12 @@ impl Held<'_> {
                 .is_ok()
             {
                 if word & CONTENDED != 0 {
-                    futex_wake_one(low_half(&self.lock.word));
+                    futex_wake(low_half(&self.lock.word), 1);
                 }
                 return;
             }
         }
     }
-}
-
-fn futex_wake_one(addr: *const u32) {
-    // SAFETY: as in futex_wait; waking touches no memory of ours.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            addr,
-            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-            1,
-        )
-    };
 }
 
 #[cfg(test)]
