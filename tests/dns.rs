@@ -394,6 +394,77 @@ fn netns_forced_go_resolver() {
     );
 }
 
+/// A name no server can hold ("1.2.3.4.5", "bad name", "127.0.0.1:9" as
+/// a raw IP destination) fails with Go's "no such host" and is never sent to the
+/// configured name server, which getaddrinfo would do; the hosts file
+/// still answers for it, as Go's resolver reads it first.
+#[test]
+fn names_no_server_can_hold_are_never_sent() {
+    if !root_or_sandbox(module_path!(), "names_no_server_can_hold_are_never_sent") {
+        return;
+    }
+    let resolv = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
+    let hosts = "127.0.0.1 localhost\n127.0.0.9 odd!name\n";
+    let ns = Ns::new("odd", resolv, hosts, FILES_DNS);
+    ns.run("netns_names_no_server_can_hold");
+}
+
+#[test]
+#[ignore = "runs inside a network namespace made by names_no_server_can_hold_are_never_sent"]
+fn netns_names_no_server_can_hold() {
+    // The namespace's name server: whatever reaches it is a query sent.
+    let server = UdpSocket::bind("127.0.0.1:53").unwrap();
+    server.set_nonblocking(true).unwrap();
+    let peer = UdpSocket::bind("127.0.0.9:9").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // SAFETY: NUL-terminated literals; the buffer is valid for its length.
+    unsafe {
+        let h = net_listen_packet(c"udp".as_ptr(), c"127.0.0.1:0".as_ptr());
+        assert!(h > 0, "{}", last_error());
+        // glibc's getaddrinfo asks the server about an all-numeric name
+        // that is no address ("1.2.3.4.5", checked with strace); Go's
+        // resolver does not, nor about one with characters DNS names lack.
+        for (to, name) in [(c"1.2.3.4.5:9", "1.2.3.4.5"), (c"bad name:9", "bad name")] {
+            let rc = net_write_to(h, b"x".as_ptr().cast(), 1, to.as_ptr());
+            let msg = last_error();
+            assert_eq!(rc, NET_ENOHOST, "{msg}");
+            assert!(
+                msg.starts_with("write udp 127.0.0.1:")
+                    && msg.ends_with(&format!(": lookup {name}: no such host")),
+                "{msg}"
+            );
+        }
+        // From the hosts file, not from a server.
+        assert_eq!(
+            net_write_to(h, b"y".as_ptr().cast(), 1, c"odd!name:9".as_ptr()),
+            1,
+            "{}",
+            last_error()
+        );
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            peer.recv_from(&mut buf).map(|(n, _)| &buf[..n]).unwrap(),
+            b"y"
+        );
+        assert_eq!(net_close(h), 0);
+    }
+    assert_eq!(
+        lookup_ip(0, "ip", "1.2.3.4.5").unwrap_err(),
+        (
+            NET_ENOHOST,
+            "lookup_ip: lookup 1.2.3.4.5: no such host".to_owned()
+        )
+    );
+    // Had a query been sent, it would be here by now (it goes out before
+    // getaddrinfo waits for an answer).
+    let mut buf = [0u8; 512];
+    let got = server.recv_from(&mut buf);
+    assert!(
+        matches!(&got, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a query reached the name server: {got:?}"
+    );
+}
+
 /// A name server of the test's own on `addr`:53 over UDP, answering every
 /// A query for `fail.gonet.test` after `lies` (replies with a wrong ID,
 /// then with a wrong question) with 10.7.7.7; with `rcode` (SERVFAIL=2)

@@ -3,6 +3,8 @@
 //! one to listen on.
 
 use super::addr::{Network, parse_ip, parse_port, split_host_port};
+use super::dns::conf::is_domain_name;
+use super::dns::hosts;
 use crate::error::{Cause, Code};
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
@@ -231,6 +233,15 @@ pub fn lookup_host(host: &str) -> Result<Vec<IpAddr>, Cause> {
         err,
         code,
     };
+    if !is_domain_name(host) && parse_ip(host).is_none() {
+        // No name server can hold it ("a:1", "a b"), but getaddrinfo would
+        // ask the configured one all the same. Go's resolver looks in the
+        // hosts file and then fails without asking anyone; so does this.
+        return match hosts::read(hosts::SYSTEM).lookup_host(host) {
+            Some((ips, _)) if !ips.is_empty() => Ok(ips.to_vec()),
+            _ => Err(lookup_err("no such host".to_owned(), Code::NoHost)),
+        };
+    }
     let c_host =
         CString::new(host).map_err(|_| lookup_err("no such host".to_owned(), Code::NoHost))?;
     let hints = libc::addrinfo {

@@ -7,6 +7,9 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+/// The system's hosts file.
+pub const SYSTEM: &str = "/etc/hosts";
+
 /// How long a read of the file is trusted before its modification time is
 /// checked again, as Go's `cacheMaxAge`.
 const CACHE_MAX_AGE: Duration = Duration::from_secs(5);

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 const RESOLV_CONF: &str = "/etc/resolv.conf";
-const HOSTS: &str = "/etc/hosts";
+const HOSTS: &str = hosts::SYSTEM;
 const NSSWITCH: &str = "/etc/nsswitch.conf";
 const MDNS_ALLOW: &str = "/etc/mdns.allow";
 
