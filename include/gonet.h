@@ -1080,9 +1080,10 @@ int64_t net_read_from(int64_t h, void *buf, size_t len, char *addr, size_t addr_
  * Go's `WriteTo`: sends `buf` as one datagram to `addr` (`"127.0.0.1:9000"`,
  * `"[::1]:9000"`, `"localhost:9000"`, a Unix path or `@name`) and returns
  * `len`. The datagram goes whole or not at all: `NET_EMSGSIZE` when it is
- * too large. Host names are resolved on every call; an IP address avoids
- * the lookup. A handle from `net_dial` has its peer already and fails with
- * `NET_EINVAL` (`use of WriteTo with pre-connected connection`).
+ * too large. Host names are resolved on every call, by gonet's resolver
+ * and within the write deadline; an IP address avoids the lookup. A
+ * handle from `net_dial` has its peer already and fails with `NET_EINVAL`
+ * (`use of WriteTo with pre-connected connection`).
  *
  * # Safety
  * `buf` is NULL (with `len` 0) or valid for reads of `len` bytes; `addr`

@@ -113,6 +113,7 @@ fn records() -> Vec<String> {
     let mut r: Vec<String> = [
         "--host-record=www.gonet.test,10.0.0.1,fd00::1",
         "--host-record=v4only.gonet.test,10.0.0.2",
+        "--host-record=lo.gonet.test,127.0.0.1",
         "--cname=alias.gonet.test,www.gonet.test",
         "--mx-host=gonet.test,mail2.gonet.test,20",
         "--mx-host=gonet.test,mail1.gonet.test,10",
@@ -215,6 +216,7 @@ fn every_record_type_from_dnsmasq() {
     let mut ns = Ns::new("rec", RESOLV, HOSTS, FILES_DNS);
     ns.dnsmasq("127.0.0.1", &records());
     ns.run("netns_every_record_type");
+    ns.run("netns_listen_and_write_to_ask_the_resolver");
     // A source only libc knows sends lookups to getaddrinfo;
     // GONET_RESOLVER=go keeps gonet's resolver there.
     ns.set_nsswitch("hosts: files ldap dns\n");
@@ -361,6 +363,70 @@ fn netns_every_record_type() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Listening and `write_to` look names up as dialing does, with gonet's
+/// resolver (its failures name the server asked; getaddrinfo's do not),
+/// as Go's `Listen` and `ResolveUDPAddr` use its `DefaultResolver`.
+#[test]
+#[ignore = "runs inside a network namespace made by every_record_type_from_dnsmasq"]
+fn netns_listen_and_write_to_ask_the_resolver() {
+    let missing = "lookup nosuchhost.gonet.test on 127.0.0.1:53: no such host";
+    // SAFETY: NUL-terminated literals and strings; buffers valid for their
+    // lengths.
+    unsafe {
+        assert_eq!(
+            net_listen(c"tcp".as_ptr(), c"nosuchhost.gonet.test:0".as_ptr()),
+            NET_ENOHOST
+        );
+        assert_eq!(last_error(), format!("listen tcp: {missing}"));
+        assert_eq!(
+            net_listen_packet(c"udp".as_ptr(), c"nosuchhost.gonet.test:0".as_ptr()),
+            NET_ENOHOST
+        );
+        assert_eq!(last_error(), format!("listen udp: {missing}"));
+
+        let l = net_listen(c"tcp".as_ptr(), c"lo.gonet.test:0".as_ptr());
+        assert!(l > 0, "{}", last_error());
+        assert!(local_addr(l).starts_with("127.0.0.1:"), "{}", local_addr(l));
+        assert_eq!(net_close(l), 0);
+
+        let peer = net_listen_packet(c"udp".as_ptr(), c"lo.gonet.test:0".as_ptr());
+        assert!(peer > 0, "{}", last_error());
+        let port = local_addr(peer).rsplit_once(':').unwrap().1.to_owned();
+        let h = net_listen_packet(c"udp".as_ptr(), c"127.0.0.1:0".as_ptr());
+        assert!(h > 0, "{}", last_error());
+        let to = cstr(&format!("lo.gonet.test:{port}"));
+        assert_eq!(
+            net_write_to(h, b"z".as_ptr().cast(), 1, to.as_ptr()),
+            1,
+            "{}",
+            last_error()
+        );
+        let mut buf = [0u8; 8];
+        assert_eq!(net_set_read_deadline(peer, 5_000), 0);
+        assert_eq!(
+            net_read(peer, buf.as_mut_ptr().cast(), buf.len()),
+            1,
+            "{}",
+            last_error()
+        );
+        assert_eq!(buf[0], b'z');
+        let rc = net_write_to(
+            h,
+            b"z".as_ptr().cast(),
+            1,
+            c"nosuchhost.gonet.test:9".as_ptr(),
+        );
+        assert_eq!(rc, NET_ENOHOST);
+        let msg = last_error();
+        assert!(
+            msg.starts_with("write udp 127.0.0.1:") && msg.ends_with(&format!(": {missing}")),
+            "{msg}"
+        );
+        assert_eq!(net_close(h), 0);
+        assert_eq!(net_close(peer), 0);
+    }
 }
 
 #[test]

@@ -3,13 +3,15 @@
 //! one that talks to anybody. Their reads and writes are in `packet.rs`.
 
 use super::addr::{Addr, Network, to_net_addr};
+use super::dns::resolver::default_lookup;
 use super::fd::{NetFd, Role};
-use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, resolve, resolve_with};
+use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, resolve_with};
 use super::sock::{
     Control, ListenOptions, bind_and_connect, connected_peer, datagram_socket, local_addr,
     new_udp_socket, no_ipv6, raw_socket, unix_sockaddr,
 };
 use crate::error::{Cause, NetError, Result, SyscallResult};
+use crate::poll::NO_DEADLINE;
 use socket2::{Domain, SockAddr, Socket};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
@@ -31,7 +33,8 @@ pub fn dial(
     match resolve_with(net, address, Purpose::Dial, lookup).map_err(fail)? {
         Resolved::Unix(path) => dial_unixgram(&path, local, control),
         Resolved::Inet(addrs) => {
-            let (local, addrs) = local_and_targets(net, local, addrs, address).map_err(fail)?;
+            let (local, addrs) =
+                local_and_targets(net, local, addrs, address, lookup).map_err(fail)?;
             let mut first_err = None;
             for addr in addrs {
                 match dial_udp(net, addr, local, control) {
@@ -124,8 +127,9 @@ pub fn listen_packet_with(network: &str, address: &str, opts: &ListenOptions) ->
     if !net.is_packet() {
         return Err(wrong_kind(net, address));
     }
-    let resolved =
-        resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, net.name(), c))?;
+    let lookup = default_lookup(network, NO_DEADLINE);
+    let resolved = resolve_with(net, address, Purpose::Listen, &lookup)
+        .map_err(|c| NetError::new(OP, net.name(), c))?;
     match resolved {
         Resolved::Unix(path) => bind_unixgram(&path, opts),
         Resolved::Inet(addrs) => match addrs.first() {
@@ -211,7 +215,7 @@ pub fn dial_ip(
         Resolved::Inet(addrs) => addrs,
         _ => return Err(fail(Cause::MissingAddress)),
     };
-    let (local, addrs) = local_and_targets(net, local, addrs, address).map_err(fail)?;
+    let (local, addrs) = local_and_targets(net, local, addrs, address, lookup).map_err(fail)?;
     let mut first_err = None;
     for addr in addrs {
         match connect_ip(network, net, proto, addr, local) {
@@ -254,7 +258,8 @@ fn connect_ip(
 fn listen_ip(network: &str, net: Network, proto: i32, address: &str) -> Result<NetFd> {
     const OP: &str = "listen";
     let fail = |c| NetError::new(OP, network, c);
-    match resolve(net, address, Purpose::Listen).map_err(fail)? {
+    let lookup = default_lookup(network, NO_DEADLINE);
+    match resolve_with(net, address, Purpose::Listen, &lookup).map_err(fail)? {
         Resolved::Inet(addrs) => match addrs.first() {
             Some(addr) => bind_ip(network, net, proto, *addr, address),
             None => Err(fail(Cause::MissingAddress)),

@@ -6,7 +6,7 @@
 use super::addr::{Addr, Network, parse_ipv4_port};
 use super::dgram;
 use super::dialop::DialOp;
-use super::dns::resolver::{Resolver, default_resolver};
+use super::dns::resolver::{Resolver, default_resolver, lookup_family};
 use super::fd::{NetFd, Role};
 use super::lookup::{Purpose, Resolved, ip_network, local_and_targets, resolve_with};
 use super::sock::{
@@ -67,13 +67,8 @@ impl DialOptions {
 /// address families, or tries every address in turn.
 pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) -> Result<NetFd> {
     const OP: &str = "dial";
-    // Go's resolveAddrList asks for the network's family only: the last
-    // character of its name, before any ":proto" (Go's ipVersion).
-    let family = match network.split(':').next().and_then(|n| n.chars().last()) {
-        Some('4') => "ip4",
-        Some('6') => "ip6",
-        _ => "ip",
-    };
+    // Go's resolveAddrList asks for the network's family only.
+    let family = lookup_family(network);
     let resolver = opts
         .resolver
         .as_deref()
@@ -108,7 +103,8 @@ pub fn dial(network: &str, address: &str, opts: &DialOptions, op: &Arc<DialOp>) 
         Resolved::Wildcard(_) => return Err(fail(Cause::MissingAddress)),
     };
     let (local, addrs) =
-        local_and_targets(net, opts.local_addr.as_deref(), addrs, address).map_err(fail)?;
+        local_and_targets(net, opts.local_addr.as_deref(), addrs, address, &lookup)
+            .map_err(fail)?;
     let plan = Plan {
         net,
         local,

@@ -3,12 +3,14 @@
 
 use super::addr::{Addr, Network, to_addr};
 use super::dgram::wrong_kind;
+use super::dns::resolver::default_lookup;
 use super::fd::{NetFd, Role};
-use super::lookup::{Purpose, Resolved, ip_network, resolve};
+use super::lookup::{Purpose, Resolved, ip_network, resolve_with};
 use super::sock::{
     ListenOptions, apply_tcp_defaults, listener_socket, no_ipv6, set_keepalive, unix_sockaddr,
 };
 use crate::error::{Cause, NetError, Result, SyscallResult};
+use crate::poll::NO_DEADLINE;
 use socket2::{Domain, SockAddr};
 use std::net::{Ipv6Addr, SocketAddr};
 
@@ -26,7 +28,13 @@ pub fn listen_with(network: &str, address: &str, opts: &ListenOptions) -> Result
         // Go's `Listen` resolves the address first, then finds an IP
         // address is no stream's.
         let (net, _) = parsed.map_err(|c| NetError::new(OP, network, c))?;
-        resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, network, c))?;
+        resolve_with(
+            net,
+            address,
+            Purpose::Listen,
+            &default_lookup(network, NO_DEADLINE),
+        )
+        .map_err(|c| NetError::new(OP, network, c))?;
         let cause = Cause::addr("unexpected address type", address);
         return Err(NetError::new(OP, network, cause).with_addr(address));
     }
@@ -34,8 +42,9 @@ pub fn listen_with(network: &str, address: &str, opts: &ListenOptions) -> Result
     if net.is_packet() {
         return Err(wrong_kind(net, address));
     }
-    let resolved =
-        resolve(net, address, Purpose::Listen).map_err(|c| NetError::new(OP, net.name(), c))?;
+    let lookup = default_lookup(network, NO_DEADLINE);
+    let resolved = resolve_with(net, address, Purpose::Listen, &lookup)
+        .map_err(|c| NetError::new(OP, net.name(), c))?;
     match resolved {
         Resolved::Unix(path) => listen_unix(net, &path, opts),
         Resolved::Inet(addrs) => listen_inet(net, addrs[0], false, opts),

@@ -294,11 +294,6 @@ pub enum Resolved {
     Unix(String),
 }
 
-/// Resolves `address` for `network` as Go's `resolveAddrList` does.
-pub fn resolve(network: Network, address: &str, purpose: Purpose) -> Result<Resolved, Cause> {
-    resolve_with(network, address, purpose, &lookup_host)
-}
-
 /// As `resolve`, with `lookup` turning a host name into addresses (so that
 /// a dial can bound or cancel the lookup).
 pub fn resolve_with(
@@ -425,10 +420,11 @@ pub(crate) fn local_and_targets(
     local: Option<&str>,
     targets: Vec<SocketAddr>,
     address: &str,
+    lookup: &dyn Fn(&str) -> Result<Vec<IpAddr>, Cause>,
 ) -> std::result::Result<(Option<SocketAddr>, Vec<SocketAddr>), Cause> {
     let local = match local {
         None => None,
-        Some(text) => match resolve(net, text, Purpose::Listen)? {
+        Some(text) => match resolve_with(net, text, Purpose::Listen, lookup)? {
             Resolved::Inet(addrs) => addrs.first().copied(),
             Resolved::Wildcard(0) => None,
             Resolved::Wildcard(port) => Some(SocketAddr::new([0, 0, 0, 0].into(), port)),

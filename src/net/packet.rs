@@ -12,8 +12,9 @@
 //! `Write`, `recvfrom`/`sendto` for `ReadFrom` and `WriteTo`.
 
 use super::addr::{Addr, Network, to_net_addr};
+use super::dns::resolver::default_lookup;
 use super::fd::NetFd;
-use super::lookup::{Purpose, Resolved, lookup_host, resolve_with};
+use super::lookup::{Purpose, Resolved, resolve_with};
 use super::sock::unix_sockaddr;
 use crate::error::{Cause, Result, SyscallResult};
 use crate::poll::{self, Direction, now_ns, sys};
@@ -197,7 +198,9 @@ impl NetFd {
 
     /// Resolves a destination for `write_to`, and its text for messages.
     fn destination(&self, dest: &str) -> Result<(SockAddr, Addr)> {
-        self.destination_with(dest, &lookup_host)
+        // Bounded by the write deadline: the lookup is part of the write.
+        let lookup = default_lookup(self.net.name(), self.deadline(Direction::Write));
+        self.destination_with(dest, &lookup)
     }
 
     /// As `destination`, with `lookup` turning a host name into addresses

@@ -121,6 +121,27 @@ pub fn default_resolver() -> &'static Resolver {
     DEFAULT.get_or_init(Resolver::default)
 }
 
+/// Go's `ipVersion` as `Resolver::lookup_ip` takes it: "ip4" or "ip6" for
+/// a network whose name ends in 4 or 6 (before any ":proto"), else "ip".
+pub fn lookup_family(network: &str) -> &'static str {
+    match network.split(':').next().and_then(|n| n.chars().last()) {
+        Some('4') => "ip4",
+        Some('6') => "ip6",
+        _ => "ip",
+    }
+}
+
+/// The default resolver as `lookup::resolve_with` takes it: the addresses
+/// of a host on `network`'s family, looked up by `deadline` (Go's
+/// `Listen` and `ResolveUDPAddr` go through `DefaultResolver` too).
+pub fn default_lookup(
+    network: &str,
+    deadline: i64,
+) -> impl Fn(&str) -> Result<Vec<IpAddr>, Cause> + use<> {
+    let family = lookup_family(network);
+    move |host| default_resolver().lookup_ip(family, host, deadline, None)
+}
+
 /// A lookup registered with its resolver, so that `cancel` reaches it.
 struct Registration<'a> {
     resolver: &'a Resolver,
