@@ -201,6 +201,10 @@ fn threads_in_stat(stat: &str) -> Option<u64> {
 /// for a program linked with it (or at `dlopen`), while most processes
 /// still have one thread and registering for membarrier is cheap. A
 /// forked child inherits the registration.
+// SAFETY: the loader calls each pointer in `.init_array` once, with no
+// arguments, before `main` or at `dlopen`; this one is an `extern "C"`
+// function of no arguments that cannot unwind, and it needs nothing of
+// Rust's runtime that is not ready then (the environment, a file read).
 #[used]
 #[unsafe(link_section = ".init_array")]
 static REGISTER_AT_LOAD: extern "C" fn() = {
