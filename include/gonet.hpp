@@ -463,7 +463,8 @@ public:
         from.assign(addr);
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
-    /// Sends buf as one datagram to addr ("127.0.0.1:9000", a Unix path).
+    /// Sends buf as one datagram to addr ("127.0.0.1:9000", a Unix path);
+    /// a host name is looked up within the write deadline.
     std::size_t write_to(const void *buf, std::size_t len, std::string_view addr) {
         const detail::cstring a(addr);
         if (!a.ok())

@@ -220,8 +220,9 @@ class PacketConn(_Handle, _ConnOptions):
     def write_to(self, data: Any, addr: Text) -> int:
         """Sends ``data`` as one datagram to ``addr`` ("127.0.0.1:9000",
         "[::1]:9000", "localhost:9000", a path, "@name") and returns its
-        length. MessageTooLongError when it is too large to send; a dialed
-        handle raises InvalidArgumentError (use write)."""
+        length. A host name is looked up within the write deadline.
+        MessageTooLongError when it is too large to send; a dialed handle
+        raises InvalidArgumentError (use write)."""
         r = _send(_raw_write_to, self._ah, data, "write_to()", _encode(addr, "address"))
         if r < 0:
             raise _error(r)

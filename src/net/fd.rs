@@ -841,8 +841,9 @@ impl Drop for FdHeld<'_> {
     fn drop(&mut self) {
         // SAFETY: dropped once, here, and not used after.
         unsafe { ManuallyDrop::drop(&mut self.held) };
-        // SeqCst, after the lock's release (a SeqCst compare-and-swap):
-        // see `release_if_unused`.
+        // After the lock's release (a SeqCst compare-and-swap, or a
+        // biased owner's plain store, which `release_if_unused` fences
+        // after): see `release_if_unused`.
         if self.fd.is_closed() {
             self.fd.release_if_unused();
         }
